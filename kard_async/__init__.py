@@ -1,0 +1,47 @@
+"""kard-async: a fast, safe asyncio client for the Kard Rewards API, with a blocking facade."""
+
+from ._client import AsyncKard
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    InternalServerError,
+    InvalidParameterError,
+    KardError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    RequestTimeoutError,
+    ResponseValidationError,
+)
+from ._pagination import AsyncPager
+from ._retry import RetryPolicy
+from ._transport import ResponseInfo
+from ._version import __version__
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncKard",
+    "AsyncPager",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "InternalServerError",
+    "InvalidParameterError",
+    "KardError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RequestTimeoutError",
+    "ResponseInfo",
+    "ResponseValidationError",
+    "RetryPolicy",
+    "__version__",
+]

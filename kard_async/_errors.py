@@ -1,0 +1,219 @@
+"""Exception hierarchy. Every error the client raises is a :class:`KardError`.
+
+Messages never contain credentials or tokens: they name the request by method
+and path only, and carry the server's own error texts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import msgspec
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "ErrorObject",
+    "ErrorSource",
+    "InternalServerError",
+    "InvalidParameterError",
+    "KardError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RequestTimeoutError",
+    "ResponseValidationError",
+]
+
+
+class ErrorSource(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+    """Where a JSON:API error points: a JSON pointer, a query parameter or a header."""
+
+    pointer: str | None = None
+    parameter: str | None = None
+    header: str | None = None
+
+
+class ErrorObject(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+    """One entry of a JSON:API ``errors`` array."""
+
+    status: str | None = None
+    title: str | None = None
+    detail: str | None = None
+    source: ErrorSource | None = None
+    id: str | None = None
+
+
+class KardError(Exception):
+    """Base class of every exception raised by kard-async."""
+
+
+class InvalidParameterError(KardError, ValueError):
+    """An argument was rejected before anything was sent.
+
+    ``parameter`` names the argument, ``value`` is what was given and ``allowed``
+    describes what would have been accepted.
+    """
+
+    def __init__(self, parameter: str, value: object, allowed: str, *, hint: str = "") -> None:
+        self.parameter = parameter
+        self.value = value
+        self.allowed = allowed
+        message = f"invalid {parameter}={value!r}: {allowed}"
+        if hint:
+            message += f" ({hint})"
+        super().__init__(message)
+
+
+class APIError(KardError):
+    """An API call failed. ``method`` and ``path`` identify the call (no query, no secrets)."""
+
+    def __init__(self, message: str, *, method: str, path: str) -> None:
+        super().__init__(message)
+        self.method = method
+        self.path = path
+
+
+class APIConnectionError(APIError):
+    """The server could not be reached, or the connection broke before a full response arrived.
+
+    ``outcome_unknown`` is True when the request may have reached the server and been
+    processed (for example the connection dropped while waiting for the response).
+    For writes this means the caller cannot tell whether the write took effect.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        outcome_unknown: bool,
+        transient: bool = True,
+    ) -> None:
+        if outcome_unknown:
+            message += "; the request may have been processed (outcome unknown)"
+        super().__init__(message, method=method, path=path)
+        self.outcome_unknown = outcome_unknown
+        #: False for failures that retrying cannot fix, such as a TLS certificate error.
+        self.transient = transient
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out. ``outcome_unknown`` tells whether it may have been processed."""
+
+
+class APIStatusError(APIError):
+    """The API answered with an error status.
+
+    Carries the status, the parsed JSON:API ``errors``, the request id header and the raw body.
+    """
+
+    def __init__(
+        self,
+        *,
+        method: str,
+        path: str,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+        errors: list[ErrorObject],
+        request_id: str | None,
+    ) -> None:
+        details = "; ".join(_describe(error) for error in errors) or _excerpt(body)
+        message = f"{method} {path} failed with HTTP {status}"
+        if details:
+            message += f": {details}"
+        if request_id:
+            message += f" (request id {request_id})"
+        super().__init__(message, method=method, path=path)
+        self.status = status
+        self.headers = dict(headers)
+        self.body = body
+        self.errors = errors
+        self.request_id = request_id
+        self.retry_after: float | None = None
+
+
+class BadRequestError(APIStatusError):
+    """HTTP 400: the API rejected the request (see ``errors`` for which field)."""
+
+
+class AuthenticationError(APIStatusError):
+    """HTTP 401: missing, invalid or expired credentials."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """HTTP 403: the credentials may not access this organization or resource."""
+
+
+class NotFoundError(APIStatusError):
+    """HTTP 404: the resource does not exist."""
+
+
+class RequestTimeoutError(APIStatusError):
+    """HTTP 408: the server timed out waiting for the request."""
+
+
+class ConflictError(APIStatusError):
+    """HTTP 409: the request conflicts with the current state."""
+
+
+class RateLimitError(APIStatusError):
+    """HTTP 429: too many requests. ``retry_after`` holds the server's hint in seconds, if any."""
+
+
+class InternalServerError(APIStatusError):
+    """HTTP 5xx: the server failed."""
+
+
+class ResponseValidationError(APIError):
+    """The response body does not match the documented schema. ``body_excerpt`` shows its start."""
+
+    def __init__(self, message: str, *, method: str, path: str, status: int, body: bytes) -> None:
+        excerpt = _excerpt(body)
+        super().__init__(
+            f"{method} {path}: unexpected response body (HTTP {status}): {message}; "
+            f"body starts with {excerpt!r}",
+            method=method,
+            path=path,
+        )
+        self.status = status
+        self.body = body
+        self.body_excerpt = excerpt
+
+
+_STATUS_ERRORS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    408: RequestTimeoutError,
+    409: ConflictError,
+    429: RateLimitError,
+}
+
+
+def status_error_class(status: int) -> type[APIStatusError]:
+    if status >= 500:
+        return InternalServerError
+    return _STATUS_ERRORS.get(status, APIStatusError)
+
+
+def _describe(error: ErrorObject) -> str:
+    text = error.detail or error.title or ""
+    if error.source is not None:
+        where = error.source.pointer or error.source.parameter or error.source.header
+        if where:
+            text = f"{text} [{where}]"
+    return text
+
+
+def _excerpt(body: bytes, limit: int = 200) -> str:
+    text = body[:limit].decode("utf-8", "replace")
+    return text + ("..." if len(body) > limit else "")

@@ -1,0 +1,306 @@
+"""The one path every request takes.
+
+URL and query -> headers -> bearer token -> send (connection always released) -> read bytes ->
+status check -> decode with the call's prebuilt msgspec decoder -> typed error -> retry decision.
+Resource methods only describe calls (:class:`~kard_async._call.Call`); everything
+cross-cutting happens here, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import aiohttp
+import backoff
+import msgspec
+from yarl import URL
+
+from ._auth import TokenSource
+from ._call import Call
+from ._errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    ErrorObject,
+    KardError,
+    ResponseValidationError,
+    status_error_class,
+)
+from ._retry import RetryPolicy, parse_retry_after, should_retry, wait_times
+
+T = TypeVar("T")
+
+logger = logging.getLogger("kard_async")
+
+_REQUEST_ID_HEADERS = ("X-Request-Id", "X-Amzn-RequestId", "X-Amzn-Trace-Id")
+
+
+@dataclass(frozen=True)
+class ResponseInfo:
+    """What the ``on_response`` hook receives for every HTTP response, success or error."""
+
+    method: str
+    path: str
+    status: int
+    headers: Mapping[str, str]
+    request_id: str | None
+    elapsed: float
+
+
+@dataclass(frozen=True)
+class RequestOptions:
+    """Per-client settings that apply to each call; ``with_options`` makes a changed copy."""
+
+    timeout: aiohttp.ClientTimeout
+    retry_policy: RetryPolicy = field(default_factory=RetryPolicy)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    retry_writes: bool = False
+    on_response: Callable[[ResponseInfo], None] | None = None
+
+
+class _ErrorBody(msgspec.Struct, gc=False):
+    errors: list[ErrorObject] = []
+
+
+_ERROR_DECODER = msgspec.json.Decoder(_ErrorBody)
+
+
+class _Throttle:
+    """When the server says "retry after N seconds" (429/503), every request of this client
+    waits until then, not only the one that was told."""
+
+    def __init__(self) -> None:
+        self._not_before = 0.0
+
+    def defer(self, seconds: float) -> None:
+        self._not_before = max(self._not_before, time.monotonic() + seconds)
+
+    async def wait(self) -> None:
+        delay = self._not_before - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+class Transport:
+    """Owns the connection pool and the token source; shared by ``with_options`` copies."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        auth: TokenSource | None,
+        user_agent: str,
+        max_connections: int,
+        session: aiohttp.ClientSession | None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.auth = auth
+        self._user_agent = user_agent
+        self._max_connections = max_connections
+        self._session = session
+        self._owns_session = session is None
+        self._closed = False
+        self.throttle = _Throttle()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        # Created on first use, inside the running loop that will use it.
+        if self._closed:
+            raise RuntimeError("this Kard client is closed")
+        if self._session is None:
+            connector = aiohttp.TCPConnector(limit=self._max_connections, ttl_dns_cache=300)
+            self._session = aiohttp.ClientSession(connector=connector)
+        return self._session
+
+    async def aclose(self) -> None:
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None and self._owns_session:
+            await session.close()
+
+    async def send(self, call: Call[T], options: RequestOptions) -> T:
+        policy = options.retry_policy
+        if policy.max_retries == 0:
+            return await self._attempt(call, options)
+        retrying = self._retrying(policy, call.write, options.retry_writes)
+        result: T = await retrying(call, options)
+        return result
+
+    @functools.lru_cache(maxsize=64)  # noqa: B019 - a handful of (policy, write) pairs per client
+    def _retrying(
+        self, policy: RetryPolicy, write: bool, retry_writes: bool
+    ) -> Callable[[Call[Any], RequestOptions], Coroutine[Any, Any, Any]]:
+        decorate = backoff.on_exception(
+            wait_times,
+            KardError,
+            max_tries=policy.max_retries + 1,
+            giveup=lambda error: not should_retry(error, write=write, retry_writes=retry_writes),
+            on_backoff=_log_retry,
+            jitter=None,
+            logger=None,
+            policy=policy,
+        )
+        return decorate(self._attempt)
+
+    async def _attempt(self, call: Call[T], options: RequestOptions) -> T:
+        token = await self.auth.get() if call.authenticated and self.auth else None
+        try:
+            return await self._exchange(call, options, token)
+        except AuthenticationError:
+            # The token may have been revoked or expired early: refresh once, retry once.
+            if token is None or self.auth is None or not self.auth.invalidate(token):
+                raise
+            return await self._exchange(call, options, await self.auth.get())
+
+    async def _exchange(self, call: Call[T], options: RequestOptions, token: str | None) -> T:
+        url = call.path if call.absolute else self.base_url + call.path
+        if call.query:
+            url = f"{url}?{call.query}"
+        headers = {"User-Agent": self._user_agent, "Accept": "application/json"}
+        headers.update(options.headers)
+        headers.update(call.headers)
+        if call.body is not None:
+            headers["Content-Type"] = call.content_type
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+
+        await self.throttle.wait()
+        session = self._get_session()
+        started = time.monotonic()
+        try:
+            async with session.request(
+                call.method,
+                URL(url, encoded=True),
+                data=call.body,
+                headers=headers,
+                timeout=options.timeout,
+            ) as response:
+                status = response.status
+                response_headers = response.headers
+                body = await response.read()
+        except aiohttp.ClientSSLError as error:
+            raise APIConnectionError(
+                f"{call.method} {_public_path(call)}: TLS error: {error}",
+                method=call.method,
+                path=_public_path(call),
+                outcome_unknown=False,
+                transient=False,
+            ) from error
+        except aiohttp.ConnectionTimeoutError as error:
+            raise APITimeoutError(
+                f"{call.method} {_public_path(call)}: timed out connecting",
+                method=call.method,
+                path=_public_path(call),
+                outcome_unknown=False,
+            ) from error
+        except aiohttp.ClientConnectorError as error:
+            raise APIConnectionError(
+                f"{call.method} {_public_path(call)}: cannot connect: {error.os_error}",
+                method=call.method,
+                path=_public_path(call),
+                outcome_unknown=False,
+            ) from error
+        except asyncio.TimeoutError as error:
+            raise APITimeoutError(
+                f"{call.method} {_public_path(call)}: timed out waiting for the response",
+                method=call.method,
+                path=_public_path(call),
+                outcome_unknown=call.write,
+            ) from error
+        except aiohttp.ClientError as error:
+            raise APIConnectionError(
+                f"{call.method} {_public_path(call)}: connection failed: "
+                f"{type(error).__name__}: {error}",
+                method=call.method,
+                path=_public_path(call),
+                outcome_unknown=call.write,
+            ) from error
+
+        request_id = _request_id(response_headers)
+        if options.on_response is not None:
+            options.on_response(
+                ResponseInfo(
+                    method=call.method,
+                    path=_public_path(call),
+                    status=status,
+                    headers=response_headers,
+                    request_id=request_id,
+                    elapsed=time.monotonic() - started,
+                )
+            )
+        if 200 <= status < 300:
+            try:
+                return call.decoder.decode(body)
+            except (msgspec.ValidationError, msgspec.DecodeError) as error:
+                raise ResponseValidationError(
+                    str(error),
+                    method=call.method,
+                    path=_public_path(call),
+                    status=status,
+                    body=body,
+                ) from None
+        raise self._status_error(call, status, response_headers, body, request_id)
+
+    def _status_error(
+        self,
+        call: Call[Any],
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+        request_id: str | None,
+    ) -> APIStatusError:
+        try:
+            errors = _ERROR_DECODER.decode(body).errors
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            errors = []
+        error = status_error_class(status)(
+            method=call.method,
+            path=_public_path(call),
+            status=status,
+            headers=headers,
+            body=body,
+            errors=errors,
+            request_id=request_id,
+        )
+        error.retry_after = parse_retry_after(headers)
+        if error.retry_after is not None and status in (429, 503):
+            self.throttle.defer(error.retry_after)
+        return error
+
+
+def _public_path(call: Call[Any]) -> str:
+    """The path without query string or host: safe to put in messages and logs."""
+    if call.absolute:
+        return URL(call.path, encoded=True).path
+    return call.path
+
+
+def _request_id(headers: Mapping[str, str]) -> str | None:
+    for name in _REQUEST_ID_HEADERS:
+        value = headers.get(name)
+        if value:
+            return value
+    return None
+
+
+def _log_retry(details: Mapping[str, Any]) -> None:
+    call: Call[Any] = details["args"][0]
+    error = details.get("exception")
+    logger.debug(
+        "retrying %s %s in %.2fs (attempt %d failed: %s)",
+        call.method,
+        _public_path(call),
+        details.get("wait", 0.0),
+        details["tries"],
+        error,
+    )

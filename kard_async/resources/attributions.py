@@ -1,0 +1,166 @@
+"""Attribution writes for a user: events, offer activation and boost, slot activation (§2)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, get_args
+
+from .. import _query
+from .._call import Call
+from .._errors import InvalidParameterError
+from .._validate import require_id
+from ..models.attributions import (
+    JOB_DECODER,
+    OFFER_ACTIVATION_DECODER,
+    PLACEMENT_SLOT_ACTIVATION_DECODER,
+    AttributionEvent,
+    NotificationAttribution,
+    OfferActivation,
+    OfferAttribution,
+    PlacementSlotActivation,
+    PlacementSlotAttribution,
+    encode_events,
+    event_from_wire,
+)
+from ..models.common import Job
+from ..models.rewards import ComponentType
+from ._base import AsyncResource
+from .rewards import _list_param
+
+MAX_EVENTS_PER_REQUEST = 100
+ActivationInclude = Literal["offer"]
+
+
+def prepare_events(
+    events: Sequence[AttributionEvent | Mapping[str, Any]],
+) -> list[AttributionEvent]:
+    """Check a batch for one request: 1 to 100 events, each an event or its wire mapping."""
+    if isinstance(events, (str, bytes, Mapping)) or not isinstance(events, Sequence):
+        raise InvalidParameterError("events", events, "must be a list of attribution events")
+    if not 1 <= len(events) <= MAX_EVENTS_PER_REQUEST:
+        raise InvalidParameterError(
+            "events",
+            f"<{len(events)} events>",
+            f"one request takes 1 to {MAX_EVENTS_PER_REQUEST} events",
+            hint="use kard.users.attributions.bulk_create() to upload any number of events",
+        )
+    prepared: list[AttributionEvent] = []
+    for index, event in enumerate(events):
+        if isinstance(event, (OfferAttribution, NotificationAttribution, PlacementSlotAttribution)):
+            prepared.append(event)
+            continue
+        try:
+            prepared.append(event_from_wire(event))
+        except InvalidParameterError as error:
+            raise InvalidParameterError(
+                f"events[{index}].{error.parameter}", error.value, error.allowed
+            ) from None
+    return prepared
+
+
+class AsyncAttributions(AsyncResource):
+    """``kard.users.attributions``: report what users saw and did."""
+
+    async def create(
+        self,
+        user_id: str,
+        events: Sequence[AttributionEvent | Mapping[str, Any]],
+        *,
+        organization_id: str | None = None,
+    ) -> Job:
+        """Send 1 to 100 attribution events of one user; they are queued for processing.
+
+        ``events`` holds :class:`~kard_async.models.OfferAttribution`,
+        :class:`~kard_async.models.NotificationAttribution` or
+        :class:`~kard_async.models.PlacementSlotAttribution` objects, or their wire form as
+        mappings. For more events, or many users, use ``bulk_create``.
+
+        This write is retried only when it surely was not processed (connection refused,
+        HTTP 429 or 503). If the connection breaks while waiting for the answer, the
+        :class:`~kard_async.APIConnectionError` has ``outcome_unknown=True``.
+        """
+        path = self._user_path(user_id, "attributions", organization_id=organization_id)
+        body = encode_events(prepare_events(events))
+        return await self._send(Call("POST", path, JOB_DECODER, body=body, write=True))
+
+    async def activate(
+        self,
+        user_id: str,
+        offer_id: str,
+        *,
+        include: Sequence[ActivationInclude] | None = None,
+        supported_components: Sequence[ComponentType] | None = None,
+        organization_id: str | None = None,
+    ) -> OfferActivation:
+        """Record that the user activated an offer (the server writes an ACTIVATE/CTA event).
+
+        ``include=["offer"]`` returns the offer in ``result.included``.
+        """
+        return await self._offer_action(
+            "activate", user_id, offer_id, include, supported_components, organization_id
+        )
+
+    async def boost(
+        self,
+        user_id: str,
+        offer_id: str,
+        *,
+        include: Sequence[ActivationInclude] | None = None,
+        supported_components: Sequence[ComponentType] | None = None,
+        organization_id: str | None = None,
+    ) -> OfferActivation:
+        """Record that the user boosted an offer (the server writes a BOOST/CTA event).
+
+        ``include=["offer"]`` returns the offer in ``result.included``.
+        """
+        return await self._offer_action(
+            "boost", user_id, offer_id, include, supported_components, organization_id
+        )
+
+    async def activate_placement_slot(
+        self,
+        user_id: str,
+        placement_id: str,
+        slot_id: str,
+        *,
+        organization_id: str | None = None,
+    ) -> PlacementSlotActivation:
+        """Activate one slot of a batch-activation placement, and with it every offer the
+        slot resolves to (their ids are in ``result.data.attributes.offer_ids``)."""
+        path = self._user_path(
+            user_id,
+            "placements",
+            require_id("placement_id", placement_id),
+            "slot",
+            require_id("slot_id", slot_id),
+            "activate",
+            organization_id=organization_id,
+        )
+        return await self._send(Call("POST", path, PLACEMENT_SLOT_ACTIVATION_DECODER, write=True))
+
+    async def _offer_action(
+        self,
+        action: str,
+        user_id: str,
+        offer_id: str,
+        include: Sequence[str] | None,
+        supported_components: Sequence[str] | None,
+        organization_id: str | None,
+    ) -> OfferActivation:
+        path = self._user_path(
+            user_id,
+            "offers",
+            require_id("offer_id", offer_id),
+            action,
+            organization_id=organization_id,
+        )
+        query = [
+            ("include", _list_param("include", include, get_args(ActivationInclude))),
+            (
+                "supportedComponents",
+                _list_param("supported_components", supported_components, get_args(ComponentType)),
+            ),
+        ]
+        return await self._send(
+            Call("POST", path, OFFER_ACTIVATION_DECODER, query=_query.encode(query), write=True)
+        )
