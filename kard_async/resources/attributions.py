@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, get_args
 
 from .. import _query
 from .._call import Call
 from .._errors import InvalidParameterError
-from .._validate import require_id
+from .._transport import ResponseInfo
+from .._validate import require_id, require_int
+from ..bulk import BulkProgress, BulkReport, BulkUploader, EventsInput
 from ..models.attributions import (
     JOB_DECODER,
     OFFER_ACTIVATION_DECODER,
@@ -164,3 +166,55 @@ class AsyncAttributions(AsyncResource):
         return await self._send(
             Call("POST", path, OFFER_ACTIVATION_DECODER, query=_query.encode(query), write=True)
         )
+
+    async def bulk_create(
+        self,
+        events: EventsInput,
+        *,
+        concurrency: int = 16,
+        on_progress: Callable[[BulkProgress], None] | None = None,
+        max_buffered_events: int = 50_000,
+        max_retries: int = 8,
+        organization_id: str | None = None,
+    ) -> BulkReport:
+        """Upload any number of attribution events, for any number of users.
+
+        ``events`` is an iterable or async iterable of ``(user_id, event)`` pairs in any
+        order, or a mapping ``user_id -> iterable of events``; each event is an attribution
+        model or its wire-format mapping. It is consumed lazily, so a generator of millions
+        of events never sits in memory at once.
+
+        Events are grouped per user into requests of at most 100 and sent with up to
+        ``concurrency`` requests in flight; when the server pushes back (HTTP 429/503) the
+        whole upload slows down (its ``Retry-After`` is honoured) and then ramps back up.
+        A request is retried (up to ``max_retries`` times) only when it surely was not
+        processed. Partial batches are sent early, largest first, when more than
+        ``max_buffered_events`` events wait for their batch to fill.
+
+        API errors never escape: every input event ends up in exactly one of
+        ``report.jobs`` (accepted), ``report.failed`` or ``report.invalid``; use
+        ``report.failed_events()`` to send the failures again, or
+        ``report.raise_for_failures()``. ``on_progress`` receives running totals a few
+        times a second. Programming errors and cancellation propagate.
+        """
+        require_int("concurrency", concurrency, low=1)
+        require_int("max_buffered_events", max_buffered_events, low=1)
+        require_int("max_retries", max_retries, low=0)
+        self._client._organization(organization_id)
+        user_hook = self._client._options.on_response
+
+        def on_response(info: ResponseInfo) -> None:
+            uploader.on_response(info)
+            if user_hook is not None:
+                user_hook(info)
+
+        client = self._client.with_options(
+            max_retries=max_retries, on_response=on_response, organization_id=organization_id
+        )
+        uploader = BulkUploader(
+            client.users.attributions,
+            concurrency=concurrency,
+            max_buffered_events=max_buffered_events,
+            on_progress=on_progress,
+        )
+        return await uploader.run(events)

@@ -1,0 +1,409 @@
+"""Fan-out bulk attribution uploads: any number of events, for any number of users.
+
+Events are grouped by user into requests of at most 100, sent with bounded, adaptive
+concurrency, and every input event is accounted for in exactly one of
+``report.jobs`` (accepted), ``report.failed`` or ``report.invalid``.
+
+Memory stays bounded whatever the input size: the input is consumed lazily, full batches
+wait in a short queue (the producer pauses when it is full), and partial batches are sent
+early, largest first, whenever more than ``max_buffered_events`` are waiting for their
+batch to fill.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Union
+
+from ._errors import (
+    APIConnectionError,
+    APIStatusError,
+    BadRequestError,
+    InvalidParameterError,
+    KardError,
+    ResponseValidationError,
+)
+from ._transport import ResponseInfo
+from ._validate import require_id
+from .models.attributions import (
+    AttributionEvent,
+    NotificationAttribution,
+    OfferAttribution,
+    PlacementSlotAttribution,
+    event_from_wire,
+)
+
+if TYPE_CHECKING:
+    from .resources.attributions import AsyncAttributions
+
+__all__ = [
+    "AcceptedBatch",
+    "BulkProgress",
+    "BulkReport",
+    "BulkUploadError",
+    "EventInput",
+    "EventsInput",
+    "FailedBatch",
+    "InvalidEvent",
+]
+
+BATCH_SIZE = 100
+_EVENT_TYPES = (OfferAttribution, NotificationAttribution, PlacementSlotAttribution)
+_PROGRESS_INTERVAL = 0.1
+_POINTER = re.compile(r"^/data/(\d+)(?:/|$)")
+
+EventInput = Union[AttributionEvent, Mapping[str, Any]]  # noqa: UP007
+EventsInput = Union[  # noqa: UP007
+    Iterable[tuple[str, EventInput]],
+    AsyncIterable[tuple[str, EventInput]],
+    Mapping[str, Iterable[EventInput]],
+]
+
+
+@dataclass(frozen=True)
+class AcceptedBatch:
+    """One accepted request: ``event_count`` events of ``user_id``, queued as ``job_id``.
+
+    ``job_id`` is None when the server accepted the request (2xx) but its answer could not
+    be read.
+    """
+
+    user_id: str
+    job_id: str | None
+    event_count: int
+
+
+@dataclass(frozen=True)
+class FailedBatch:
+    """One request that did not get through.
+
+    ``outcome_unknown`` is True when the server may have processed it anyway (the connection
+    broke while waiting for the answer, or a 5xx other than 503): re-sending those events
+    may duplicate them. Otherwise the server surely did not record them.
+    """
+
+    user_id: str
+    events: tuple[AttributionEvent, ...]
+    error: KardError
+    outcome_unknown: bool
+
+
+@dataclass(frozen=True)
+class InvalidEvent:
+    """An input item rejected before sending (or by the server's validation), with why.
+
+    ``index`` is its position in the input (0-based); ``user_id`` and ``event`` are what was
+    given, as given.
+    """
+
+    index: int
+    user_id: object
+    event: object
+    reason: str
+
+
+@dataclass(frozen=True)
+class BulkProgress:
+    """Running totals, in events, passed to ``on_progress``."""
+
+    accepted: int
+    failed: int
+    invalid: int
+
+    @property
+    def done(self) -> int:
+        return self.accepted + self.failed + self.invalid
+
+
+@dataclass
+class BulkReport:
+    """The outcome of ``bulk_create``: every input event is in exactly one of
+    ``jobs`` (accepted), ``failed`` or ``invalid``."""
+
+    jobs: list[AcceptedBatch] = field(default_factory=list)
+    failed: list[FailedBatch] = field(default_factory=list)
+    invalid: list[InvalidEvent] = field(default_factory=list)
+    elapsed: float = 0.0
+
+    @property
+    def accepted(self) -> int:
+        """Number of events in accepted requests."""
+        return sum(job.event_count for job in self.jobs)
+
+    @property
+    def failed_count(self) -> int:
+        """Number of events in failed requests."""
+        return sum(len(batch.events) for batch in self.failed)
+
+    @property
+    def ok(self) -> bool:
+        """True when every input event was accepted."""
+        return not self.failed and not self.invalid
+
+    def failed_events(self, *, include_unknown: bool = True) -> list[tuple[str, AttributionEvent]]:
+        """The ``(user_id, event)`` pairs of failed requests, ready to pass to ``bulk_create``
+        again. ``include_unknown=False`` leaves out requests the server may have processed,
+        so that re-sending cannot duplicate anything."""
+        return [
+            (batch.user_id, event)
+            for batch in self.failed
+            if include_unknown or not batch.outcome_unknown
+            for event in batch.events
+        ]
+
+    def raise_for_failures(self) -> None:
+        """Raise :class:`BulkUploadError` unless every event was accepted."""
+        if not self.ok:
+            raise BulkUploadError(self)
+
+    def progress(self) -> BulkProgress:
+        return BulkProgress(self.accepted, self.failed_count, len(self.invalid))
+
+    def __str__(self) -> str:
+        unknown = sum(len(b.events) for b in self.failed if b.outcome_unknown)
+        return (
+            f"{self.accepted} events accepted in {len(self.jobs)} requests, "
+            f"{self.failed_count} failed ({unknown} with unknown outcome), "
+            f"{len(self.invalid)} invalid, in {self.elapsed:.2f}s"
+        )
+
+
+class BulkUploadError(KardError):
+    """Raised by ``BulkReport.raise_for_failures()``; ``report`` has the details."""
+
+    def __init__(self, report: BulkReport) -> None:
+        super().__init__(f"bulk upload incomplete: {report}")
+        self.report = report
+
+
+class _AdaptiveLimit:
+    """Concurrency limit that halves when the server pushes back (429/503) and grows back
+    by one request per round of successes (additive increase, multiplicative decrease)."""
+
+    def __init__(self, maximum: int) -> None:
+        self.maximum = maximum
+        self.limit = float(maximum)
+        self.active = 0
+        self._changed = asyncio.Condition()
+
+    async def acquire(self) -> None:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.active < max(1, int(self.limit)))
+            self.active += 1
+
+    async def release(self) -> None:
+        async with self._changed:
+            self.active -= 1
+            self._changed.notify_all()
+
+    def pushed_back(self) -> None:
+        self.limit = max(1.0, self.limit / 2)
+
+    def succeeded(self) -> None:
+        self.limit = min(float(self.maximum), self.limit + 1.0 / self.limit)
+
+
+@dataclass
+class _Batch:
+    user_id: str
+    events: list[AttributionEvent]
+    indexes: list[int]
+
+
+class BulkUploader:
+    """One ``bulk_create`` run. Not reusable."""
+
+    def __init__(
+        self,
+        attributions: AsyncAttributions,
+        *,
+        concurrency: int,
+        max_buffered_events: int,
+        on_progress: Callable[[BulkProgress], None] | None,
+    ) -> None:
+        self._attributions = attributions
+        self._limit = _AdaptiveLimit(concurrency)
+        self._concurrency = concurrency
+        self._max_buffered = max_buffered_events
+        self._on_progress = on_progress
+        self._report = BulkReport()
+        self._accepted = 0
+        self._failed = 0
+        self._last_progress = 0.0
+        self._buffers: dict[str, _Batch] = {}
+        self._buffered = 0
+        self._queue: asyncio.Queue[_Batch | None] = asyncio.Queue(maxsize=concurrency)
+
+    def on_response(self, info: ResponseInfo) -> None:
+        if info.status in (429, 503):
+            self._limit.pushed_back()
+
+    async def run(self, events: EventsInput) -> BulkReport:
+        started = time.monotonic()
+        workers = [asyncio.ensure_future(self._worker()) for _ in range(self._concurrency)]
+        try:
+            await self._produce(events)
+            for _ in workers:
+                await self._queue.put(None)
+            await asyncio.gather(*workers)
+        except BaseException:
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            raise
+        self._report.elapsed = time.monotonic() - started
+        self._progress(force=True)
+        return self._report
+
+    # --- producer: validate, group by user, hand out batches ---
+
+    async def _produce(self, events: EventsInput) -> None:
+        index = 0
+        if isinstance(events, AsyncIterable):
+            async for item in events:
+                await self._take(index, item)
+                index += 1
+        else:
+            for item in _pairs(events):
+                await self._take(index, item)
+                index += 1
+        for batch in list(self._buffers.values()):
+            await self._dispatch(batch)
+        self._buffers.clear()
+
+    async def _take(self, index: int, item: object) -> None:
+        try:
+            user_id, event = _validate(item)
+        except InvalidParameterError as error:
+            pair = item if isinstance(item, tuple) and len(item) == 2 else (None, item)
+            self._invalid(index, pair[0], pair[1], str(error))
+            return
+        batch = self._buffers.get(user_id)
+        if batch is None:
+            batch = self._buffers[user_id] = _Batch(user_id, [], [])
+        batch.events.append(event)
+        batch.indexes.append(index)
+        self._buffered += 1
+        if len(batch.events) == BATCH_SIZE:
+            del self._buffers[user_id]
+            await self._dispatch(batch)
+        elif self._buffered > self._max_buffered:
+            await self._flush_largest()
+
+    async def _flush_largest(self) -> None:
+        # Largest partial batches first: they cost the fewest extra requests.
+        target = self._max_buffered // 2
+        for batch in sorted(self._buffers.values(), key=lambda b: len(b.events), reverse=True):
+            if self._buffered <= target:
+                break
+            del self._buffers[batch.user_id]
+            await self._dispatch(batch)
+
+    async def _dispatch(self, batch: _Batch) -> None:
+        self._buffered -= len(batch.events)
+        await self._queue.put(batch)
+
+    # --- workers: send batches, account for every event ---
+
+    async def _worker(self) -> None:
+        while (batch := await self._queue.get()) is not None:
+            await self._limit.acquire()
+            try:
+                await self._send(batch)
+            finally:
+                await self._limit.release()
+
+    async def _send(self, batch: _Batch) -> None:
+        try:
+            job = await self._attributions.create(batch.user_id, batch.events)
+        except ResponseValidationError as error:
+            if 200 <= error.status < 300:  # accepted; only the answer was unreadable
+                self._accept(batch, None)
+            else:
+                self._fail(batch, error, outcome_unknown=True)
+        except BadRequestError as error:
+            await self._rejected(batch, error)
+        except APIStatusError as error:
+            self._fail(batch, error, outcome_unknown=error.status >= 500 and error.status != 503)
+        except APIConnectionError as error:
+            self._fail(batch, error, outcome_unknown=error.outcome_unknown)
+        except InvalidParameterError as error:  # e.g. no organization: nothing was sent
+            self._fail(batch, error, outcome_unknown=False)
+        else:
+            self._limit.succeeded()
+            self._accept(batch, job.id)
+
+    async def _rejected(self, batch: _Batch, error: BadRequestError) -> None:
+        """The server refused the whole batch (nothing recorded). If its errors point at
+        events, those become invalid and the rest are sent again."""
+        bad: dict[int, str] = {}
+        for item in error.errors:
+            match = _POINTER.match(item.source.pointer or "") if item.source else None
+            if match and int(match.group(1)) < len(batch.events):
+                bad.setdefault(int(match.group(1)), item.detail or item.title or str(error))
+        if not bad:
+            self._fail(batch, error, outcome_unknown=False)
+            return
+        for position, reason in sorted(bad.items()):
+            self._invalid(
+                batch.indexes[position], batch.user_id, batch.events[position], f"server: {reason}"
+            )
+        keep = [i for i in range(len(batch.events)) if i not in bad]
+        if keep:
+            retry = _Batch(
+                batch.user_id, [batch.events[i] for i in keep], [batch.indexes[i] for i in keep]
+            )
+            await self._send(retry)
+
+    def _accept(self, batch: _Batch, job_id: str | None) -> None:
+        self._report.jobs.append(AcceptedBatch(batch.user_id, job_id, len(batch.events)))
+        self._accepted += len(batch.events)
+        self._progress()
+
+    def _fail(self, batch: _Batch, error: KardError, *, outcome_unknown: bool) -> None:
+        self._report.failed.append(
+            FailedBatch(batch.user_id, tuple(batch.events), error, outcome_unknown)
+        )
+        self._failed += len(batch.events)
+        self._progress()
+
+    def _invalid(self, index: int, user_id: object, event: object, reason: str) -> None:
+        self._report.invalid.append(InvalidEvent(index, user_id, event, reason))
+        self._progress()
+
+    def _progress(self, *, force: bool = False) -> None:
+        if self._on_progress is None:
+            return
+        now = time.monotonic()
+        if force or now - self._last_progress >= _PROGRESS_INTERVAL:
+            self._last_progress = now
+            self._on_progress(BulkProgress(self._accepted, self._failed, len(self._report.invalid)))
+
+
+def _pairs(events: Iterable[Any] | Mapping[str, Iterable[Any]]) -> Iterable[Any]:
+    if isinstance(events, Mapping):
+        return (
+            (user_id, event) for user_id, user_events in events.items() for event in user_events
+        )
+    return events
+
+
+def _validate(item: object) -> tuple[str, AttributionEvent]:
+    if not isinstance(item, tuple) or len(item) != 2:
+        raise InvalidParameterError("item", item, "must be a (user_id, event) pair")
+    user_id, event = item
+    require_id("user_id", user_id)
+    if isinstance(event, _EVENT_TYPES):
+        return user_id, event
+    if isinstance(event, Mapping):
+        return user_id, event_from_wire(event)
+    raise InvalidParameterError(
+        "event",
+        event,
+        "must be an OfferAttribution, NotificationAttribution, "
+        "PlacementSlotAttribution or a mapping in the API's wire format",
+    )
