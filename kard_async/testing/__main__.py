@@ -1,0 +1,116 @@
+"""``python -m kard_async.testing``: run the Kard emulator in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+
+from ._emulator import KardEmulator
+from ._faults import FAULT_KINDS, Fault
+from ._server import start_runner
+
+
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog or "python -m kard_async.testing",
+        description="Run a local Kard Rewards API emulator (test credentials, seeded data).",
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="interface to bind (default %(default)s)"
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=8080,
+        help="port to bind; 0 picks a free one (default %(default)s)",
+    )
+    parser.add_argument(
+        "--token-ttl",
+        type=float,
+        default=3600.0,
+        metavar="S",
+        help="lifetime in seconds of issued access tokens (default %(default)s)",
+    )
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help=(
+            "inject a fault (repeatable), e.g. 'status=429,retry_after=1,path=/attributions,"
+            "times=5' or 'latency,delay=0.2'; kinds: " + ", ".join(FAULT_KINDS)
+        ),
+    )
+    parser.add_argument(
+        "--max-recorded-requests",
+        type=int,
+        default=10_000,
+        metavar="N",
+        help="keep only the last N requests in memory (default %(default)s)",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    faults = []
+    for spec in args.fault:
+        try:
+            faults.append(Fault.parse(spec))
+        except ValueError as exc:
+            parser.error(f"--fault {spec!r}: {exc}")
+    emulator = KardEmulator(
+        token_ttl=args.token_ttl, max_recorded_requests=args.max_recorded_requests
+    )
+    for fault in faults:
+        emulator.inject(fault)
+    try:
+        asyncio.run(_serve(emulator, args.host, args.port))
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        print(f"error: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _serve(emulator: KardEmulator, host: str, port: int) -> None:
+    runner, bound = await start_runner(emulator, host, port, shutdown_timeout=5.0)
+    try:
+        shown = "127.0.0.1" if host in ("", "0.0.0.0") else host
+        shown = f"[{shown}]" if ":" in shown else shown
+        base_url = f"http://{shown}:{bound}"
+        print(f"Kard emulator listening on {base_url}")
+        print(f"  client id:       {emulator.client_id}")
+        print(f"  client secret:   {emulator.client_secret}")
+        print(f"  organization id: {emulator.organization_id}")
+        print("Try:")
+        print(
+            f"  curl -s -X POST {base_url}/v2/auth/token -H 'Content-Type: application/json' "
+            f'-d \'{{"client_id": "{emulator.client_id}", '
+            f'"client_secret": "{emulator.client_secret}"}}\''
+        )
+        print(
+            f"  then: curl -s -G {base_url}/v2/issuers/{emulator.organization_id}/users/user-123/"
+            "locations -H 'Authorization: Bearer <access_token>' -d 'filter[latitude]=39.9526' "
+            "-d 'filter[longitude]=-75.1652' -d 'page[size]=2'"
+        )
+        print("Press Ctrl-C to stop.")
+        print(f"KARD_BASE_URL={base_url}", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            # Not available on Windows, where Ctrl-C still raises KeyboardInterrupt.
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(signum, stop.set)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

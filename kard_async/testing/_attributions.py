@@ -1,0 +1,133 @@
+"""Validation of ``POST .../attributions`` bodies, exactly as documented."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from ._constants import EVENT_CODES, MAX_ATTRIBUTION_EVENTS, MEDIUMS
+from ._jsonapi import ApiError, error_object
+
+# ISO-8601 date-time that must carry a timezone ("Z" or an offset).
+_DATE_TIME = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?"
+    r"(?:[Zz]|[+-](\d{2}):?(\d{2}))"
+)
+_TYPES = tuple(MEDIUMS)
+
+
+def _valid_date_time(value: str) -> bool:
+    match = _DATE_TIME.fullmatch(value)
+    if match is None:
+        return False
+    year, month, day, hour, minute, second, off_h, off_m = match.groups()
+    try:
+        datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0))
+    except ValueError:
+        return False
+    return off_h is None or (int(off_h) <= 23 and int(off_m) <= 59)
+
+
+def _allowed(values: tuple[str, ...]) -> str:
+    return ", ".join(values)
+
+
+def _validate_state(state: Any, pointer: str, errors: list[dict[str, Any]]) -> None:
+    def fail(where: str, detail: str) -> None:
+        errors.append(error_object(400, detail, pointer=f"{pointer}{where}"))
+
+    if not isinstance(state, dict):
+        fail("", f"state must be an object, got {state!r}")
+        return
+    rank = state.get("rank")
+    if rank is not None and (type(rank) is not int or rank < 1):
+        fail("/rank", f"state.rank must be an integer >= 1, got {rank!r}")
+    for key in ("placementId", "slotId"):
+        value = state.get(key)
+        if value is not None and not isinstance(value, str):
+            fail(f"/{key}", f"state.{key} must be a string, got {value!r}")
+    filters = state.get("filters")
+    if filters is None:
+        return
+    if not isinstance(filters, list):
+        fail("/filters", f"state.filters must be an array, got {filters!r}")
+        return
+    for index, item in enumerate(filters):
+        if not isinstance(item, dict):
+            fail(f"/filters/{index}", f"state.filters[{index}] must be an object, got {item!r}")
+            continue
+        for key in ("name", "value"):
+            value = item.get(key)
+            if not isinstance(value, str):
+                fail(
+                    f"/filters/{index}/{key}",
+                    f"state.filters[{index}].{key} is required and must be a string, got {value!r}",
+                )
+
+
+def _validate_event(index: int, event: Any, errors: list[dict[str, Any]]) -> None:
+    base = f"/data/{index}"
+
+    def fail(where: str, detail: str) -> None:
+        errors.append(error_object(400, detail, pointer=f"{base}{where}"))
+
+    if not isinstance(event, dict):
+        fail("", f"data[{index}] must be an object, got {event!r}")
+        return
+    kind = event.get("type")
+    if kind not in MEDIUMS:
+        fail("/type", f"type {kind!r} is not allowed; allowed values: {_allowed(_TYPES)}")
+    attributes = event.get("attributes")
+    if not isinstance(attributes, dict):
+        fail("/attributes", f"attributes is required and must be an object, got {attributes!r}")
+        return
+    entity_id = attributes.get("entityId")
+    if not isinstance(entity_id, str) or not entity_id:
+        fail("/attributes/entityId", f"entityId must be a non-empty string, got {entity_id!r}")
+    code = attributes.get("eventCode")
+    if code not in EVENT_CODES:
+        fail(
+            "/attributes/eventCode",
+            f"eventCode {code!r} is not allowed; allowed values: {_allowed(EVENT_CODES)}",
+        )
+    medium = attributes.get("medium")
+    if isinstance(kind, str) and kind in MEDIUMS and medium not in MEDIUMS[kind]:
+        fail(
+            "/attributes/medium",
+            f"medium {medium!r} is not allowed for {kind}; allowed values: "
+            f"{_allowed(MEDIUMS[kind])}",
+        )
+    date = attributes.get("eventDate")
+    if not isinstance(date, str) or not _valid_date_time(date):
+        fail(
+            "/attributes/eventDate",
+            f"eventDate {date!r} is not an ISO-8601 date-time with a timezone "
+            "(e.g. 2025-01-01T00:00:00Z)",
+        )
+    if "state" in attributes and attributes["state"] is not None:
+        _validate_state(attributes["state"], f"{base}/attributes/state", errors)
+
+
+def validate_attributions(body: Any) -> list[dict[str, Any]]:
+    """Return the events of a valid body; raise ``ApiError`` listing every problem otherwise."""
+    if not isinstance(body, dict) or "data" not in body:
+        raise ApiError(400, "request body must be an object with a 'data' array", pointer="/data")
+    data = body["data"]
+    if not isinstance(data, list):
+        raise ApiError(400, f"data must be an array of events, got {data!r}", pointer="/data")
+    if not data:
+        raise ApiError(400, "data must contain at least one event", pointer="/data")
+    if len(data) > MAX_ATTRIBUTION_EVENTS:
+        raise ApiError(
+            400,
+            f"data contains {len(data)} events; at most {MAX_ATTRIBUTION_EVENTS} are allowed "
+            "per request",
+            pointer="/data",
+        )
+    errors: list[dict[str, Any]] = []
+    for index, event in enumerate(data):
+        _validate_event(index, event, errors)
+    if errors:
+        raise ApiError(400, errors=errors)
+    return data
