@@ -238,4 +238,9 @@ class AsyncKard:
         return await self._transport.send(call, self._options)
 
 
-_TOKEN_OPTIONS = RequestOptions(timeout=aiohttp.ClientTimeout(total=30.0, sock_connect=10.0))
+# One attempt: the token is fetched inside the API call's attempt, so the call's own retry
+# loop (the client's policy and max_retries) retries it; retrying here too would multiply.
+_TOKEN_OPTIONS = RequestOptions(
+    timeout=aiohttp.ClientTimeout(total=30.0, sock_connect=10.0),
+    retry_policy=RetryPolicy(max_retries=0),
+)

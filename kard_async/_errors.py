@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import msgspec
+from multidict import CIMultiDict, CIMultiDictProxy
 
 __all__ = [
     "APIConnectionError",
@@ -71,7 +72,17 @@ class InvalidParameterError(KardError, ValueError):
 
 
 class APIError(KardError):
-    """An API call failed. ``method`` and ``path`` identify the call (no query, no secrets)."""
+    """An API call failed. ``method`` and ``path`` identify the call (no query, no secrets).
+
+    ``outcome_unknown`` is True when the call was a write that the server may have processed
+    despite the error (a dropped connection while waiting for the answer, a read timeout, or a
+    5xx other than 503): retrying it could duplicate the write.
+    """
+
+    outcome_unknown: bool = False
+    #: True when the failure happened before the request itself was sent (e.g. fetching the
+    #: token), so even a write can safely be retried.
+    before_send: bool = False
 
     def __init__(self, message: str, *, method: str, path: str) -> None:
         super().__init__(message)
@@ -133,7 +144,8 @@ class APIStatusError(APIError):
             message += f" (request id {request_id})"
         super().__init__(message, method=method, path=path)
         self.status = status
-        self.headers = dict(headers)
+        # Case-insensitive, like HTTP headers (servers may send "X-Request-ID").
+        self.headers: Mapping[str, str] = CIMultiDictProxy(CIMultiDict(headers))
         self.body = body
         self.errors = errors
         self.request_id = request_id

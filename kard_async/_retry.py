@@ -42,6 +42,8 @@ class RetryPolicy:
 def should_retry(error: BaseException, *, write: bool, retry_writes: bool) -> bool:
     """Reads retry every transient failure; writes only those that surely were not processed,
     unless the caller opted in to at-least-once delivery with ``retry_writes``."""
+    if getattr(error, "before_send", False):
+        write = False
     if isinstance(error, APIStatusError):
         if write and not retry_writes:
             return error.status in NOT_PROCESSED_STATUSES

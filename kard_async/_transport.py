@@ -25,6 +25,7 @@ from ._auth import TokenSource
 from ._call import Call
 from ._errors import (
     APIConnectionError,
+    APIError,
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
@@ -153,14 +154,23 @@ class Transport:
         return decorate(self._attempt)
 
     async def _attempt(self, call: Call[T], options: RequestOptions) -> T:
-        token = await self.auth.get() if call.authenticated and self.auth else None
+        token = await self._token() if call.authenticated else None
         try:
             return await self._exchange(call, options, token)
         except AuthenticationError:
             # The token may have been revoked or expired early: refresh once, retry once.
             if token is None or self.auth is None or not self.auth.invalidate(token):
                 raise
-            return await self._exchange(call, options, await self.auth.get())
+            return await self._exchange(call, options, await self._token())
+
+    async def _token(self) -> str | None:
+        if self.auth is None:
+            return None
+        try:
+            return await self.auth.get()
+        except APIError as error:
+            error.before_send = True  # the call itself was not sent: safe to retry, even a write
+            raise
 
     async def _exchange(self, call: Call[T], options: RequestOptions, token: str | None) -> T:
         url = call.path if call.absolute else self.base_url + call.path
@@ -249,11 +259,12 @@ class Transport:
                     status=status,
                     body=body,
                 ) from None
-        raise self._status_error(call, status, response_headers, body, request_id)
+        raise self._status_error(call, options, status, response_headers, body, request_id)
 
     def _status_error(
         self,
         call: Call[Any],
+        options: RequestOptions,
         status: int,
         headers: Mapping[str, str],
         body: bytes,
@@ -272,9 +283,11 @@ class Transport:
             errors=errors,
             request_id=request_id,
         )
+        error.outcome_unknown = call.write and status >= 500 and status != 503
         error.retry_after = parse_retry_after(headers)
         if error.retry_after is not None and status in (429, 503):
-            self.throttle.defer(error.retry_after)
+            # Capped like the retry wait, or a huge Retry-After would stall the retry anyway.
+            self.throttle.defer(min(error.retry_after, options.retry_policy.max_retry_after))
         return error
 
 

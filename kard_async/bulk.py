@@ -327,9 +327,7 @@ class BulkUploader:
                 self._fail(batch, error, outcome_unknown=True)
         except BadRequestError as error:
             await self._rejected(batch, error)
-        except APIStatusError as error:
-            self._fail(batch, error, outcome_unknown=error.status >= 500 and error.status != 503)
-        except APIConnectionError as error:
+        except (APIStatusError, APIConnectionError) as error:
             self._fail(batch, error, outcome_unknown=error.outcome_unknown)
         except InvalidParameterError as error:  # e.g. no organization: nothing was sent
             self._fail(batch, error, outcome_unknown=False)

@@ -125,6 +125,7 @@ class AsyncRewards(AsyncResource):
             include, supported_components,
         )  # fmt: skip
         path = self._user_path(user_id, "locations", organization_id=organization_id)
+        _paging(page_size, None, None)  # checked now, not at the first page
 
         async def fetch(after: str | None) -> LocationsPage:
             params = query + _paging(page_size, after, None)
@@ -192,6 +193,7 @@ class AsyncRewards(AsyncResource):
             search, purchase_channel, category, is_targeted, sort, include, supported_components
         )
         path = self._user_path(user_id, "offers", organization_id=organization_id)
+        _paging(page_size, None, None)  # checked now, not at the first page
 
         async def fetch(after: str | None) -> OffersPage:
             params = query + _paging(page_size, after, None)

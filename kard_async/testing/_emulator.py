@@ -196,7 +196,8 @@ class KardEmulator:
         with self._lock:
             ttl = self.token_ttl
             self._tokens[token] = (organization_id, time.monotonic() + ttl)
-        return token, max(0, math.ceil(ttl))
+        # Rounded down: the advertised lifetime never exceeds the real one.
+        return token, max(0, math.floor(ttl))
 
     def _token_organization(self, token: str) -> str | None:
         """The organization a live token belongs to, or None if unknown/expired/revoked."""
