@@ -309,7 +309,21 @@ async def test_write_not_retried_on_ambiguous_status(
     with pytest.raises(APIStatusError) as caught:
         await kard.users.attributions.create(USER, EVENTS)
     assert caught.value.status == status
+    assert caught.value.outcome_unknown is (status >= 500)
     assert hits(kard_emulator, "/attributions") == 1
+
+
+@pytest.mark.parametrize("status", [500, 502, 504])
+async def test_write_retried_when_only_its_token_request_failed(
+    kard: AsyncKard, kard_emulator: KardEmulator, status: int
+) -> None:
+    """The token fetch happens before the write is sent, so its failure is safe to retry."""
+    kard_emulator.inject(Fault(kind="status", status=status, path="/auth/token$", times=1))
+    job = await kard.users.attributions.create(USER, EVENTS)
+    assert job.status == "queued"
+    assert hits(kard_emulator, "/auth/token") == 2
+    assert hits(kard_emulator, "/attributions") == 1
+    assert entity_ids(kard_emulator) == ["offer-1", "offer-2"]
 
 
 @pytest.mark.parametrize("kind", ["drop_after", "truncate"])
