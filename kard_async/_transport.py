@@ -198,43 +198,8 @@ class Transport:
                 status = response.status
                 response_headers = response.headers
                 body = await response.read()
-        except aiohttp.ClientSSLError as error:
-            raise APIConnectionError(
-                f"{call.method} {_public_path(call)}: TLS error: {error}",
-                method=call.method,
-                path=_public_path(call),
-                outcome_unknown=False,
-                transient=False,
-            ) from error
-        except aiohttp.ConnectionTimeoutError as error:
-            raise APITimeoutError(
-                f"{call.method} {_public_path(call)}: timed out connecting",
-                method=call.method,
-                path=_public_path(call),
-                outcome_unknown=False,
-            ) from error
-        except aiohttp.ClientConnectorError as error:
-            raise APIConnectionError(
-                f"{call.method} {_public_path(call)}: cannot connect: {error.os_error}",
-                method=call.method,
-                path=_public_path(call),
-                outcome_unknown=False,
-            ) from error
-        except asyncio.TimeoutError as error:
-            raise APITimeoutError(
-                f"{call.method} {_public_path(call)}: timed out waiting for the response",
-                method=call.method,
-                path=_public_path(call),
-                outcome_unknown=call.write,
-            ) from error
-        except aiohttp.ClientError as error:
-            raise APIConnectionError(
-                f"{call.method} {_public_path(call)}: connection failed: "
-                f"{type(error).__name__}: {error}",
-                method=call.method,
-                path=_public_path(call),
-                outcome_unknown=call.write,
-            ) from error
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            raise _connection_error(call, error) from error
 
         request_id = _request_id(response_headers)
         if options.on_response is not None:
@@ -289,6 +254,29 @@ class Transport:
             # Capped like the retry wait, or a huge Retry-After would stall the retry anyway.
             self.throttle.defer(min(error.retry_after, options.retry_policy.max_retry_after))
         return error
+
+
+def _connection_error(call: Call[Any], error: BaseException) -> APIConnectionError:
+    """Classify a failure to get a response: could the server have processed the request?"""
+    kind, reason, maybe_processed, transient = APIConnectionError, "", call.write, True
+    if isinstance(error, aiohttp.ClientSSLError):
+        reason, maybe_processed, transient = f"TLS error: {error}", False, False
+    elif isinstance(error, aiohttp.ConnectionTimeoutError):
+        kind, reason, maybe_processed = APITimeoutError, "timed out connecting", False
+    elif isinstance(error, aiohttp.ClientConnectorError):
+        reason, maybe_processed = f"cannot connect: {error.os_error}", False
+    elif isinstance(error, asyncio.TimeoutError):
+        kind, reason = APITimeoutError, "timed out waiting for the response"
+    else:
+        reason = f"connection failed: {type(error).__name__}: {error}"
+    path = _public_path(call)
+    return kind(
+        f"{call.method} {path}: {reason}",
+        method=call.method,
+        path=path,
+        outcome_unknown=maybe_processed,
+        transient=transient,
+    )
 
 
 def _public_path(call: Call[Any]) -> str:
