@@ -1,0 +1,8 @@
+"""``python -m kard_async``: the ``kard-async`` command line."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
