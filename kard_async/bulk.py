@@ -22,9 +22,11 @@ from typing import TYPE_CHECKING, Any, Union
 from ._errors import (
     APIConnectionError,
     APIStatusError,
+    AuthenticationError,
     BadRequestError,
     InvalidParameterError,
     KardError,
+    PermissionDeniedError,
     ResponseValidationError,
 )
 from ._transport import ResponseInfo
@@ -234,6 +236,9 @@ class BulkUploader:
         self._accepted = 0
         self._failed = 0
         self._last_progress = 0.0
+        # Set when the credentials are refused: every later batch would fail the same way,
+        # so it is reported failed without being sent.
+        self._refused: KardError | None = None
         self._buffers: dict[str, _Batch] = {}
         self._buffered = 0
         self._queue: asyncio.Queue[_Batch | None] = asyncio.Queue(maxsize=concurrency)
@@ -318,6 +323,9 @@ class BulkUploader:
                 await self._limit.release()
 
     async def _send(self, batch: _Batch) -> None:
+        if self._refused is not None:
+            self._fail(batch, self._refused, outcome_unknown=False)
+            return
         try:
             job = await self._attributions.create(batch.user_id, batch.events)
         except ResponseValidationError as error:
@@ -327,6 +335,9 @@ class BulkUploader:
                 self._fail(batch, error, outcome_unknown=True)
         except BadRequestError as error:
             await self._rejected(batch, error)
+        except (AuthenticationError, PermissionDeniedError) as error:
+            self._refused = error
+            self._fail(batch, error, outcome_unknown=False)
         except (APIStatusError, APIConnectionError) as error:
             self._fail(batch, error, outcome_unknown=error.outcome_unknown)
         except InvalidParameterError as error:  # e.g. no organization: nothing was sent

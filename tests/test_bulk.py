@@ -345,3 +345,25 @@ async def test_arguments_are_checked_before_anything_is_sent(
     with pytest.raises(ValueError, match="organization_id"):
         await no_org.users.attributions.bulk_create(pairs(10, users=1))
     assert not kard_emulator.requests
+
+
+async def test_refused_credentials_fail_fast_without_flooding_the_token_endpoint(
+    kard_server: EmulatorServer, kard_emulator: KardEmulator
+) -> None:
+    async with AsyncKard(
+        TEST_CLIENT_ID,
+        "wrong-secret",
+        organization_id=TEST_ORGANIZATION_ID,
+        base_url=kard_server.base_url,
+        retry_policy=FAST_RETRIES,
+    ) as client:
+        sent = pairs(2_000, users=20)
+        report = await client.users.attributions.bulk_create(sent, concurrency=4)
+
+    assert report.accepted == 0
+    assert report.failed_count == 2_000
+    assert all(not batch.outcome_unknown for batch in report.failed)
+    assert "401" in str(report.failed[0].error)
+    token_requests = [r for r in kard_emulator.requests if r.path.endswith("/auth/token")]
+    assert len(token_requests) <= 4, "one refused token request per worker at most"
+    assert not kard_emulator.attribution_events

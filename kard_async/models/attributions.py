@@ -86,7 +86,7 @@ class _Event(_Request, frozen=True):
             raise InvalidParameterError(
                 "medium",
                 medium,
-                f"a {self.TYPE} allows " + ", ".join(repr(m) for m in self.MEDIUMS),
+                f"{self.TYPE} events allow " + ", ".join(repr(m) for m in self.MEDIUMS),
             )
         require_aware("event_date", event_date)
 
@@ -167,7 +167,7 @@ def event_from_wire(obj: Mapping[str, Any]) -> AttributionEvent:
             raise InvalidParameterError(
                 "medium",
                 attributes["medium"],
-                f"a {cls.TYPE} allows " + ", ".join(repr(m) for m in cls.MEDIUMS),
+                f"{cls.TYPE} events allow " + ", ".join(repr(m) for m in cls.MEDIUMS),
             )
     try:
         return msgspec.convert(attributes, cls)
