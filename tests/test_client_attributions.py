@@ -23,6 +23,11 @@ from kard_async.testing import TEST_ORGANIZATION_ID, KardEmulator
 USER = "user-42"
 
 
+def parse_date(text: str) -> datetime:
+    """ISO 8601 with a ``Z`` suffix (``fromisoformat`` accepts ``Z`` only from Python 3.11)."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 async def test_create_events_arrive_exactly_as_sent(
     kard: AsyncKard, kard_emulator: KardEmulator
 ) -> None:
@@ -88,7 +93,7 @@ async def test_create_events_arrive_exactly_as_sent(
     }
     # Time-zone offsets are kept: each wire date is the same instant as the one given.
     for event, got in zip(events, received, strict=True):
-        assert datetime.fromisoformat(got.attributes["eventDate"]) == event.event_date
+        assert parse_date(got.attributes["eventDate"]) == event.event_date
 
 
 async def test_create_accepts_wire_mappings(kard: AsyncKard, kard_emulator: KardEmulator) -> None:
@@ -126,7 +131,7 @@ async def test_create_accepts_wire_mappings(kard: AsyncKard, kard_emulator: Kard
         "rank": 1,
         "filters": [{"name": "q", "value": "tacos"}],
     }
-    assert datetime.fromisoformat(received[0].attributes["eventDate"]) == datetime(
+    assert parse_date(received[0].attributes["eventDate"]) == datetime(
         2025, 2, 1, 8, 0, tzinfo=timezone.utc
     )
     assert received[1].attributes == {
