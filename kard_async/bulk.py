@@ -240,6 +240,7 @@ class BulkUploader:
         # so it is reported failed without being sent.
         self._refused: KardError | None = None
         self._buffers: dict[str, _Batch] = {}
+        self._ready: list[_Batch] = []
         self._buffered = 0
         self._queue: asyncio.Queue[_Batch | None] = asyncio.Queue(maxsize=concurrency)
 
@@ -267,26 +268,31 @@ class BulkUploader:
     # --- producer: validate, group by user, hand out batches ---
 
     async def _produce(self, events: EventsInput) -> None:
-        index = 0
+        # Per item only a plain call: a coroutine per event cost more than all the rest of
+        # the bookkeeping. Only a full batch (or a full buffer) awaits.
+        take = self._take
         if isinstance(events, AsyncIterable):
+            index = 0
             async for item in events:
-                await self._take(index, item)
+                if take(index, item):
+                    await self._drain()
                 index += 1
         else:
-            for item in _pairs(events):
-                await self._take(index, item)
-                index += 1
+            for index, item in enumerate(_pairs(events)):
+                if take(index, item):
+                    await self._drain()
         for batch in list(self._buffers.values()):
             await self._dispatch(batch)
         self._buffers.clear()
 
-    async def _take(self, index: int, item: object) -> None:
+    def _take(self, index: int, item: object) -> bool:
+        """Buffer one input item; True when a batch is ready or the buffer is over its limit."""
         try:
             user_id, event = _validate(item)
         except InvalidParameterError as error:
             pair = item if isinstance(item, tuple) and len(item) == 2 else (None, item)
             self._invalid(index, pair[0], pair[1], str(error))
-            return
+            return False
         batch = self._buffers.get(user_id)
         if batch is None:
             batch = self._buffers[user_id] = _Batch(user_id, [], [])
@@ -295,8 +301,15 @@ class BulkUploader:
         self._buffered += 1
         if len(batch.events) == BATCH_SIZE:
             del self._buffers[user_id]
+            self._ready.append(batch)
+            return True
+        return self._buffered > self._max_buffered
+
+    async def _drain(self) -> None:
+        ready, self._ready = self._ready, []
+        for batch in ready:
             await self._dispatch(batch)
-        elif self._buffered > self._max_buffered:
+        if self._buffered > self._max_buffered:
             await self._flush_largest()
 
     async def _flush_largest(self) -> None:
@@ -327,7 +340,7 @@ class BulkUploader:
             self._fail(batch, self._refused, outcome_unknown=False)
             return
         try:
-            job = await self._attributions.create(batch.user_id, batch.events)
+            job = await self._attributions._create_checked(batch.user_id, batch.events)
         except ResponseValidationError as error:
             if 200 <= error.status < 300:  # accepted; only the answer was unreadable
                 self._accept(batch, None)

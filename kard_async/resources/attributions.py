@@ -81,8 +81,14 @@ class AsyncAttributions(AsyncResource):
         HTTP 429 or 503). If the connection breaks while waiting for the answer, the
         :class:`~kard_async.APIConnectionError` has ``outcome_unknown=True``.
         """
+        return await self._create_checked(user_id, prepare_events(events), organization_id)
+
+    async def _create_checked(
+        self, user_id: str, events: list[AttributionEvent], organization_id: str | None = None
+    ) -> Job:
+        """``create`` for events already checked (by ``prepare_events`` or ``bulk_create``)."""
         path = self._user_path(user_id, "attributions", organization_id=organization_id)
-        body = encode_events(prepare_events(events))
+        body = encode_events(events)
         return await self._send(Call("POST", path, JOB_DECODER, body=body, write=True))
 
     async def activate(

@@ -1,0 +1,664 @@
+"""Aggregation (medians over repetitions, ratios, targets) and the two renderings of a run:
+the plain-text table printed at the end and ``RESULTS.md``."""
+
+from __future__ import annotations
+
+import datetime
+import math
+import os
+import platform
+import statistics
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+LABELS = {
+    "decode": {
+        "ours": "ours: LOCATIONS_DECODER.decode",
+        "structs": "plain msgspec Structs (gc=False)",
+        "json": "json.loads (untyped dicts)",
+        "official": "official SDK: json.loads + parse_obj_as",
+    },
+    "client": {
+        "ours": "ours async (AsyncKard)",
+        "ours-sync": "ours sync (Kard)",
+        "minimal": "minimal aiohttp + msgspec",
+        "raw": "raw aiohttp, bytes only",
+        "official-async": "official SDK async (AsyncKardApi)",
+        "official-sync": "official SDK sync (KardApi)",
+    },
+}
+SHORT = {
+    "decode": "decode",
+    "get-c1": "GET, concurrency 1",
+    "get-c32": "GET, concurrency 32",
+    "bulk-many": "bulk, many users",
+    "bulk-one": "bulk, one user",
+    "memory": "memory run",
+}
+GET_ORDER = ("ours", "ours-sync", "minimal", "raw", "official-async", "official-sync")
+BULK_ORDER = ("ours", "minimal", "raw", "official-async")
+DECODE_ORDER = ("ours", "structs", "json", "official")
+
+VERSIONED = (
+    "kard-async",
+    "aiohttp",
+    "msgspec",
+    "yarl",
+    "kard-financial-sdk",
+    "httpx",
+    "pydantic",
+    "pydantic-core",
+    "psutil",
+)
+
+
+@dataclass
+class Outcome:
+    """All repetitions of one (measure, variant)."""
+
+    measure: str
+    variant: str
+    results: list[dict[str, Any]] = field(default_factory=list)
+    skipped: str | None = None
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, result: dict[str, Any]) -> None:
+        if "skipped" in result:
+            self.skipped = str(result["skipped"])
+        elif "error" in result:
+            self.errors.append(str(result["error"]))
+        else:
+            self.results.append(result)
+
+    def med(self, key: str) -> float | None:
+        values = [float(r[key]) for r in self.results if r.get(key) is not None]
+        values = [v for v in values if not math.isnan(v)]
+        return statistics.median(values) if values else None
+
+    def spread(self, key: str) -> tuple[float, float] | None:
+        values = [float(r[key]) for r in self.results if r.get(key) is not None]
+        return (min(values), max(values)) if values else None
+
+
+@dataclass
+class Target:
+    text: str
+    value: str
+    met: bool | None  # None: cannot be judged (a variant is missing)
+
+    def verdict(self) -> str:
+        return "n/a" if self.met is None else "MET" if self.met else "MISSED"
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    headers: list[str]
+    rows: list[list[str]]
+    targets: list[Target] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+# --- formatting helpers ---
+
+
+def _num(value: float | None, digits: int = 0) -> str:
+    if value is None or math.isnan(value):
+        return "-"
+    if digits == 0:
+        return f"{value:,.0f}"
+    return f"{value:,.{digits}f}"
+
+
+def _auto(value: float | None) -> str:
+    """Three significant figures, thousands separated."""
+    if value is None or math.isnan(value):
+        return "-"
+    if value == 0:
+        return "0"
+    magnitude = math.floor(math.log10(abs(value)))
+    digits = max(0, 2 - magnitude)
+    return f"{value:,.{digits}f}"
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def _times(value: float | None) -> str:
+    return "-" if value is None else f"{_auto(value)}x"
+
+
+def _range(outcome: Outcome, key: str, fmt: Callable[[float | None], str]) -> str:
+    spread = outcome.spread(key)
+    if spread is None or len(outcome.results) < 2:
+        return ""
+    return f"{fmt(spread[0])}-{fmt(spread[1])}"
+
+
+def _status(outcome: Outcome | None) -> str | None:
+    if outcome is None:
+        return "not run"
+    if outcome.skipped:
+        return "skipped"
+    if outcome.errors and not outcome.results:
+        return "error"
+    return None
+
+
+def _collect_notes(outcomes: Sequence[Outcome], label: Callable[[str], str]) -> list[str]:
+    notes = []
+    for outcome in outcomes:
+        if outcome.skipped:
+            notes.append(f"{label(outcome.variant)}: skipped ({outcome.skipped}).")
+        for error in outcome.errors[:1]:
+            notes.append(f"{label(outcome.variant)}: error: {error}")
+    return notes
+
+
+# --- sections ---
+
+
+def _decode(outcomes: dict[tuple[str, str], Outcome]) -> Section | None:
+    present = [outcomes[("decode", v)] for v in DECODE_ORDER if ("decode", v) in outcomes]
+    if not present:
+        return None
+    ours = outcomes.get(("decode", "ours"))
+    ours_ms = ours.med("median_ms") if ours else None
+    rows = []
+    for outcome in present:
+        label = LABELS["decode"][outcome.variant]
+        status = _status(outcome)
+        if status:
+            rows.append([label, status, "", "", ""])
+            continue
+        ms = outcome.med("median_ms")
+        rows.append(
+            [
+                label,
+                _auto(ms),
+                _range(outcome, "median_ms", _auto),
+                _auto(outcome.med("mb_per_s")),
+                _times(_ratio(ms, ours_ms)),
+            ]
+        )
+    structs = outcomes.get(("decode", "structs"))
+    official = outcomes.get(("decode", "official"))
+    vs_structs = _ratio(ours_ms, structs.med("median_ms") if structs else None)
+    vs_official = _ratio(official.med("median_ms") if official else None, ours_ms)
+    targets = [
+        Target(
+            "ours within 20% of plain msgspec Structs (time ratio <= 1.20)",
+            _times(vs_structs),
+            None if vs_structs is None else vs_structs <= 1.20,
+        ),
+    ]
+    notes = []
+    if vs_official is not None:
+        notes.append(f"ours decodes the page {_auto(vs_official)}x faster than the official SDK.")
+    notes += _collect_notes(present, lambda v: LABELS["decode"][v])
+    return Section(
+        "decode",
+        "1. Decode one 100-location page (median per page, lower is better)",
+        ["variant", "ms/page", "range over reps", "MB/s", "time vs ours"],
+        rows,
+        targets,
+        notes,
+    )
+
+
+def _get(outcomes: dict[tuple[str, str], Outcome], concurrency: int) -> Section | None:
+    measure = f"get-c{concurrency}"
+    present = [outcomes[(measure, v)] for v in GET_ORDER if (measure, v) in outcomes]
+    if not present:
+        return None
+    ours = outcomes.get((measure, "ours"))
+    ours_rps = ours.med("rps") if ours and not _status(ours) else None
+    rows = []
+    for outcome in present:
+        label = LABELS["client"][outcome.variant]
+        status = _status(outcome)
+        if status:
+            rows.append([label, status, "", "", "", "", "", ""])
+            continue
+        rps = outcome.med("rps")
+        rows.append(
+            [
+                label,
+                _auto(rps),
+                _range(outcome, "rps", _auto),
+                _auto(outcome.med("p50_ms")),
+                _auto(outcome.med("p99_ms")),
+                _auto(outcome.med("cpu_ms_per_request")),
+                _num(outcome.med("peak_rss_mib")),
+                _times(_ratio(ours_rps, rps)),
+            ]
+        )
+
+    def rps_of(variant: str) -> float | None:
+        outcome = outcomes.get((measure, variant))
+        return outcome.med("rps") if outcome and not _status(outcome) else None
+
+    vs_minimal = _ratio(ours_rps, rps_of("minimal"))
+    vs_official = _ratio(ours_rps, rps_of("official-async"))
+    sync_vs_official = _ratio(rps_of("ours-sync"), rps_of("official-sync"))
+    targets = [
+        Target(
+            "ours >= 95% of the minimal client's throughput",
+            "-" if vs_minimal is None else f"{vs_minimal:.0%}",
+            None if vs_minimal is None else vs_minimal >= 0.95,
+        ),
+        Target(
+            "ours >= 100x the official SDK's throughput (async vs async)",
+            _times(vs_official),
+            None if vs_official is None else vs_official >= 100,
+        ),
+    ]
+    if sync_vs_official is not None:
+        targets.append(
+            Target(
+                "ours sync >= 100x the official SDK's sync throughput",
+                _times(sync_vs_official),
+                sync_vs_official >= 100,
+            )
+        )
+    notes = _collect_notes(present, lambda v: LABELS["client"][v])
+    return Section(
+        measure,
+        f"2. GET locations (100 per page, include=offers,categories), concurrency {concurrency}",
+        [
+            "variant",
+            "req/s",
+            "range over reps",
+            "p50 ms",
+            "p99 ms",
+            "client CPU ms/req",
+            "peak RSS MiB",
+            "ours async / variant",
+        ],
+        rows,
+        targets,
+        notes,
+    )
+
+
+def _bulk(outcomes: dict[tuple[str, str], Outcome], measure: str) -> Section | None:
+    present = [outcomes[(measure, v)] for v in BULK_ORDER if (measure, v) in outcomes]
+    if not present:
+        return None
+    sample = next((o.results[0] for o in present if o.results), {})
+    events = sample.get("events", "?")
+    users = sample.get("users", "?")
+    ours = outcomes.get((measure, "ours"))
+    ours_eps = ours.med("events_per_s") if ours and not _status(ours) else None
+    ours_cpu = ours.med("events_per_cpu_s") if ours and not _status(ours) else None
+    rows = []
+    for outcome in present:
+        label = LABELS["client"][outcome.variant]
+        status = _status(outcome)
+        if status:
+            rows.append([label, status, "", "", "", "", ""])
+            continue
+        eps = outcome.med("events_per_s")
+        capped = any(r.get("capped") for r in outcome.results)
+        rows.append(
+            [
+                label + (" (time-capped)" if capped else ""),
+                _auto(eps),
+                _range(outcome, "events_per_s", _auto),
+                _auto(outcome.med("events_per_cpu_s")),
+                _num(outcome.med("peak_rss_mib")),
+                _times(_ratio(ours_eps, eps)),
+                _times(_ratio(ours_cpu, outcome.med("events_per_cpu_s"))),
+            ]
+        )
+
+    def of(variant: str, key: str) -> float | None:
+        outcome = outcomes.get((measure, variant))
+        return outcome.med(key) if outcome and not _status(outcome) else None
+
+    vs_official = _ratio(ours_eps, of("official-async", "events_per_s"))
+    vs_minimal = _ratio(ours_eps, of("minimal", "events_per_s"))
+    cpu_vs_official = _ratio(ours_cpu, of("official-async", "events_per_cpu_s"))
+    targets = [
+        Target(
+            "ours >= 80x the official SDK (events/s)",
+            _times(vs_official),
+            None if vs_official is None else vs_official >= 80,
+        ),
+        Target(
+            "ours >= 60% of the minimal client (events/s)",
+            "-" if vs_minimal is None else f"{vs_minimal:.0%}",
+            None if vs_minimal is None else vs_minimal >= 0.60,
+        ),
+    ]
+    notes = []
+    raw_eps = of("raw", "events_per_s")
+    if raw_eps is not None and ours_eps is not None:
+        notes.append(
+            f"raw (pre-encoded bodies, answers not decoded) is the emulator's ceiling: ours "
+            f"reaches {ours_eps / raw_eps:.0%} of it."
+        )
+    ceiling = _ratio(raw_eps, of("official-async", "events_per_s"))
+    if ceiling is not None:
+        notes.append(
+            f"That ceiling is {_auto(ceiling)}x the official SDK's rate, so no client can "
+            "show more than that ratio in events/s against this emulator; the CPU column "
+            "compares the clients' own cost."
+        )
+    if cpu_vs_official is not None:
+        notes.append(
+            f"Client CPU cost per event: ours is {_auto(cpu_vs_official)}x more efficient "
+            "than the official SDK (events per client CPU-second)."
+        )
+    notes += _collect_notes(present, lambda v: LABELS["client"][v])
+    who = "one user (200 requests of 100)" if users == 1 else f"{users} users"
+    return Section(
+        measure,
+        f"3. Bulk attributions: {events:,} events for {who}, 16 requests in flight"
+        if isinstance(events, int)
+        else f"3. Bulk attributions ({measure})",
+        [
+            "variant",
+            "events/s",
+            "range over reps",
+            "events per client CPU-s",
+            "peak RSS MiB",
+            "ours / variant",
+            "ours / variant (CPU)",
+        ],
+        rows,
+        targets,
+        notes,
+    )
+
+
+def _memory(outcomes: dict[tuple[str, str], Outcome]) -> Section | None:
+    outcome = outcomes.get(("memory", "ours"))
+    if outcome is None:
+        return None
+    status = _status(outcome)
+    if status:
+        return Section(
+            "memory",
+            "4. Memory: events streamed from a generator through bulk_create",
+            ["variant", "result"],
+            [[LABELS["client"]["ours"], status]],
+            [],
+            _collect_notes([outcome], lambda v: LABELS["client"][v]),
+        )
+    r = outcome.results[0]
+    growth = float(r["rss_growth_mib"])
+    return Section(
+        "memory",
+        f"4. Memory: {r['events']:,} events for {r['users']:,} users streamed from a generator "
+        "through bulk_create",
+        [
+            "variant",
+            "requests",
+            "time s",
+            "events/s",
+            "RSS before MiB",
+            "peak RSS after MiB",
+            "growth MiB",
+        ],
+        [
+            [
+                LABELS["client"]["ours"],
+                _num(r["requests"]),
+                _auto(r["elapsed_s"]),
+                _auto(r["events_per_s"]),
+                _num(r["baseline_rss_mib"], 1),
+                _num(r["peak_rss_after_mib"], 1),
+                _num(growth, 1),
+            ]
+        ],
+        [Target("peak RSS growth < 50 MiB", f"{growth:.1f} MiB", growth < 50)],
+        [
+            "RSS before = resident set after warm-up; peak after = the kernel's high-water mark "
+            "(getrusage ru_maxrss) at the end, so the growth is an upper bound."
+        ],
+    )
+
+
+def sections(outcomes: dict[tuple[str, str], Outcome]) -> list[Section]:
+    found = [
+        _decode(outcomes),
+        _get(outcomes, 1),
+        _get(outcomes, 32),
+        _bulk(outcomes, "bulk-many"),
+        _bulk(outcomes, "bulk-one"),
+        _memory(outcomes),
+    ]
+    return [s for s in found if s is not None]
+
+
+# --- machine ---
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for name in VERSIONED:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _memory_total() -> str:
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemTotal:"):
+                    return f"{int(line.split()[1]) / 2**20:.1f} GiB"
+    except (OSError, ValueError):
+        pass
+    return "unknown"
+
+
+def machine_description() -> dict[str, Any]:
+    affinity = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    try:
+        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except (OSError, AttributeError):
+        load = "n/a"
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "platform": platform.platform(),
+        "cpu": _cpu_model(),
+        "cpus": os.cpu_count(),
+        "affinity": affinity,
+        "memory": _memory_total(),
+        "python": f"{platform.python_implementation()} {sys.version.split()[0]}",
+        "versions": _versions(),
+        "load_before": load,
+    }
+
+
+# --- saving and loading a run (to re-render without re-running) ---
+
+
+def run_to_json(run: Any) -> dict[str, Any]:
+    return {
+        "profile": run.profile.name,
+        "reps": [run.profile.reps, run.profile.decode_reps, run.profile.get_reps],
+        "command": run.command,
+        "machine": run.machine,
+        "page": run.page,
+        "pinning": run.pinning,
+        "elapsed": run.elapsed,
+        "outcomes": [
+            {
+                "measure": o.measure,
+                "variant": o.variant,
+                "results": o.results,
+                "skipped": o.skipped,
+                "errors": o.errors,
+            }
+            for o in run.outcomes.values()
+        ],
+    }
+
+
+def outcomes_from_json(items: list[dict[str, Any]]) -> dict[tuple[str, str], Outcome]:
+    outcomes = {}
+    for item in items:
+        outcome = Outcome(item["measure"], item["variant"], list(item["results"]))
+        outcome.skipped = item.get("skipped")
+        outcome.errors = list(item.get("errors") or [])
+        outcomes[(outcome.measure, outcome.variant)] = outcome
+    return outcomes
+
+
+# --- rendering ---
+
+
+def _text_table(headers: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
+    lines = []
+    for n, row in enumerate([headers, *rows]):
+        cells = [
+            str(cell).ljust(widths[i]) if i == 0 else str(cell).rjust(widths[i])
+            for i, cell in enumerate(row)
+        ]
+        lines.append("  ".join(cells).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return lines
+
+
+def _page_line(run: Any) -> str:
+    page = run.page
+    if not page:
+        return ""
+    return (
+        f"Page: {page['bytes']:,} bytes, {page['locations']} locations, {page['offers']} offers "
+        f"and {page['categories']} categories included."
+    )
+
+
+def render_text(run: Any) -> str:
+    lines = [
+        "",
+        f"kard-async benchmarks ({run.profile.name} run; medians over "
+        f"{run.profile.reps} interleaved repetition(s), decode {run.profile.decode_reps})",
+        _page_line(run),
+        f"Pinning: {run.pinning}. Load average before/after: {run.machine.get('load_before')} / "
+        f"{run.machine.get('load_after', 'n/a')}. Took {run.elapsed:.0f}s.",
+    ]
+    for section in sections(run.outcomes):
+        lines += ["", section.title, *_text_table(section.headers, section.rows)]
+        for target in section.targets:
+            lines.append(f"  target: {target.text}: {target.value} -> {target.verdict()}")
+        for note in section.notes:
+            lines.append(f"  note: {note}")
+    return "\n".join(lines)
+
+
+def _md_table(headers: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(headers) + " |"]
+    lines.append("|" + "|".join(["---"] + ["---:"] * (len(headers) - 1)) + "|")
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+METHOD = """\
+## How it was measured
+
+- **Server**: the bundled emulator (`python -m kard_async.testing --port 0`) in its own
+  process, a fresh one for each measure, serving
+  `GET /v2/issuers/{org}/users/{user}/locations` with `kard_async.testing.BENCHMARK_QUERY`
+  (100 locations, `include=offers,categories`; the emulator caches the encoded body, so the
+  server side costs the same for every variant) and validating every attribution event it
+  receives, as documented.
+- **Clients**: every variant runs in a fresh process per repetition; repetitions interleave the
+  variants (A B C A B C ...). Each worker warms up first (token fetch, connections, one full
+  request per connection) and only then starts the clock (`time.perf_counter`).
+- **Decode**: back-to-back decodes of the saved page bytes, garbage collector enabled;
+  median time per page within a process, then the median over repetitions. The official
+  SDK's path is exactly what its `users.rewards.locations` runs on a 2xx response:
+  `httpx.Response.json()` (stdlib `json.loads`) then
+  `kard.core.pydantic_utilities.parse_obj_as(LocationsResponseObject, ...)`. The plain
+  Structs are `benchmarks/_minimal_models.py`: `gc=False`, camelCase, a plain tagged union
+  for `included`, same fields and types (datetimes included) as ours, no forward
+  compatibility.
+- **GET**: closed loop, N concurrent callers (asyncio tasks for async clients, threads for
+  sync ones) issuing requests back to back for a fixed time; requests/s = completed /
+  elapsed, p50/p99 over every request of the process, client CPU = process CPU time /
+  requests. The official SDK gets fewer seconds (it is ~100x slower) but at least 20
+  requests; at concurrency 32 its requests still in flight when the time is up are waited
+  for and counted.
+- **Bulk**: the same 20,000 `(user_id, event)` pairs for every variant, arriving
+  round-robin over the users, events built before the clock starts (typed events of each
+  client). Ours: `kard.users.attributions.bulk_create(pairs, concurrency=16)`. Official
+  SDK and minimal: the straightforward code a user writes (group per user, chunks of 100,
+  `asyncio.gather` under a semaphore of 16; `AsyncKardApi.users.attributions.create` or
+  an aiohttp POST of a msgspec-encoded body). Raw: the minimal client posting bodies
+  encoded before the clock starts and not decoding the answers, i.e. what the emulator can
+  absorb. A fast upload is repeated until about a second is measured (median round); the
+  official SDK's is capped in wall time.
+- **Memory**: `bulk_create` consuming a generator that builds each event lazily; users come
+  in windows of 500, round-robin inside a window, so about 50,000 events (the default
+  `max_buffered_events`) wait for their batch to fill at any time.
+- **Peak RSS** is each client process's `ru_maxrss` at its end (includes the interpreter and
+  the imports).
+"""
+
+
+def render_markdown(run: Any) -> str:
+    m = run.machine
+    lines = [
+        "# kard-async benchmarks",
+        "",
+        "Generated by `python -m benchmarks` (do not edit by hand; re-run to refresh).",
+        "",
+        f"- **Command**: `cd <repo> && pip install -e '.[bench]' && {run.command}`",
+        f"- **Run**: {run.profile.name}, medians over {run.profile.reps} interleaved "
+        f"repetitions (decode: {run.profile.decode_reps}), took {run.elapsed:.0f} s, {m['date']}",
+        f"- **Machine**: {m['cpu']}, {m['cpus']} CPUs (usable: {m['affinity']}), "
+        f"{m['memory']} RAM, {m['platform']}",
+        f"- **Python**: {m['python']}",
+        "- **Versions**: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()),
+        f"- **Pinning**: {run.pinning}",
+        f"- **Load average** (1/5/15 min) before: {m['load_before']}, after: "
+        f"{m.get('load_after', 'n/a')}. Other work on the machine makes numbers noisy; "
+        "compare ratios, and re-run on a quiet machine for absolute figures.",
+    ]
+    if run.page:
+        lines.append(f"- **{_page_line(run)}**")
+    summary = []
+    for section in sections(run.outcomes):
+        lines += ["", f"## {section.title}", "", *_md_table(section.headers, section.rows)]
+        if section.targets:
+            lines.append("")
+            for target in section.targets:
+                lines.append(f"- Target: {target.text}: **{target.value}**, {target.verdict()}")
+                summary.append((SHORT.get(section.key, section.key), target))
+        for note in section.notes:
+            lines.append(f"- {note}")
+    if summary:
+        lines += ["", "## Targets at a glance", "", "| measure | target | value | verdict |"]
+        lines.append("|---|---|---:|---|")
+        for title, target in summary:
+            lines.append(f"| {title} | {target.text} | {target.value} | {target.verdict()} |")
+    lines += ["", METHOD]
+    return "\n".join(lines)

@@ -1,0 +1,368 @@
+"""The benchmark code runs (tiny sizes, no timing assertions).
+
+Every variant is run in-process against the emulator fixture; variants whose optional
+dependencies (the official SDK, the blocking facade) are missing must report a skip, never
+fail. One end-to-end run of the orchestrator checks the processes, the table and the report.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks import __main__ as orchestrator
+from benchmarks import decode, minimal, official, ours, ours_sync, raw
+from benchmarks._common import RESULT_PREFIX, Skip, WorkerArgs, memory_stream, percentile
+from benchmarks._report import Outcome, render_markdown, render_text
+from kard_async.testing import BENCHMARK_QUERY, EmulatorServer
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def tiny(base_url: str, **overrides: Any) -> WorkerArgs:
+    settings: dict[str, Any] = {
+        "measure": "get",
+        "base_url": base_url,
+        "cpu": None,
+        "json": True,
+        "concurrency": 1,
+        "duration": 0.0,
+        "min_requests": 2,
+        "max_time": 5.0,
+        "events": 300,
+        "users": 3,
+        "body": None,
+        "variant": None,
+        "mode": None,
+    }
+    settings.update(overrides)
+    return WorkerArgs(**settings)
+
+
+def sdk_installed() -> bool:
+    try:
+        import kard  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def facade_available() -> bool:
+    try:
+        from kard_async import Kard  # type: ignore[attr-defined,unused-ignore]  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def run_or_skip(run: Any, args: WorkerArgs, *, available: bool) -> dict[str, Any] | None:
+    """Run a variant; a missing optional dependency must surface as Skip."""
+    if available:
+        return dict(run(args))
+    with pytest.raises(Skip):
+        run(args)
+    return None
+
+
+# --- GET ---
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+@pytest.mark.parametrize(
+    ("variant", "available"),
+    [
+        ("ours", True),
+        ("minimal", True),
+        ("raw", True),
+        ("ours-sync", None),
+        ("official-async", None),
+        ("official-sync", None),
+    ],
+)
+def test_get_variants_run(
+    kard_server: EmulatorServer, variant: str, available: bool | None, concurrency: int
+) -> None:
+    args = tiny(kard_server.base_url, concurrency=concurrency)
+    runs = {
+        "ours": (ours.run, True),
+        "minimal": (minimal.run, True),
+        "raw": (raw.run, True),
+        "ours-sync": (ours_sync.run, facade_available()),
+        "official-async": (official.run, sdk_installed()),
+        "official-sync": (official.run, sdk_installed()),
+    }
+    run, ok = runs[variant]
+    if variant.startswith("official"):
+        args.mode = variant.split("-")[1]
+    result = run_or_skip(run, args, available=ok)
+    if result is None:
+        return
+    assert result["variant"] == variant
+    assert result["concurrency"] == concurrency
+    assert result["requests"] >= 2
+    assert result["rps"] > 0
+    assert 0 < result["p50_ms"] <= result["p99_ms"]
+
+
+# --- bulk and memory ---
+
+
+@pytest.mark.parametrize("users", [3, 1])
+@pytest.mark.parametrize("variant", ["ours", "minimal", "raw", "official-async"])
+def test_bulk_variants_deliver_every_event(
+    kard_server: EmulatorServer, variant: str, users: int
+) -> None:
+    args = tiny(kard_server.base_url, measure="bulk", events=300, users=users)
+    run = {"ours": ours.run, "minimal": minimal.run, "raw": raw.run}.get(variant, official.run)
+    before = kard_server.emulator.attribution_event_count
+    result = run_or_skip(run, args, available=variant != "official-async" or sdk_installed())
+    if result is None:
+        return
+    assert result["sent"] == 300
+    assert result["rounds"] >= 1
+    assert result["events_per_s"] > 0
+    warm_up = 16  # each variant warms up with 16 one-event requests
+    assert kard_server.emulator.attribution_event_count - before == 300 * result["rounds"] + warm_up
+
+
+def test_memory_run_reports_rss(kard_server: EmulatorServer) -> None:
+    args = tiny(kard_server.base_url, measure="memory", events=1_000, users=10)
+    result = ours.run(args)
+    assert result["sent"] == 1_000
+    assert result["requests"] == 10
+    assert result["peak_rss_after_mib"] >= result["peak_rss_before_mib"] > 0
+    assert result["rss_growth_mib"] == pytest.approx(
+        result["peak_rss_after_mib"] - result["baseline_rss_mib"], abs=0.2
+    )
+
+
+def test_memory_stream_windows_users() -> None:
+    pairs = list(memory_stream(events=1_000, users=10, window=5))
+    assert len(pairs) == 1_000
+    assert len({user for user, _ in pairs}) == 10
+    assert {user for user, _ in pairs[:500]} == {f"mem-user-{u:06d}" for u in range(5)}
+
+
+# --- decode ---
+
+
+@pytest.fixture(scope="module")
+def page_file(
+    kard_session_server: EmulatorServer, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    path = tmp_path_factory.mktemp("bench") / "page.json"
+    info = orchestrator.fetch_page(kard_session_server.base_url, path)
+    assert info["locations"] == 100
+    assert info["bytes"] > 100_000
+    return path
+
+
+@pytest.mark.parametrize("variant", decode.VARIANTS)
+def test_decode_variants_run(page_file: Path, variant: str) -> None:
+    args = tiny("", measure="decode", variant=variant, body=str(page_file), min_requests=2)
+    result = run_or_skip(decode.run, args, available=variant != "official" or sdk_installed())
+    if result is None:
+        return
+    assert result["variant"] == variant
+    assert result["iterations"] >= 2
+    assert result["median_ms"] > 0
+
+
+def test_plain_structs_decode_the_same_page_as_ours(page_file: Path) -> None:
+    from benchmarks._minimal_models import LOCATIONS_DECODER as PLAIN
+    from kard_async.models.rewards import LOCATIONS_DECODER
+
+    body = page_file.read_bytes()
+    plain, page = PLAIN.decode(body), LOCATIONS_DECODER.decode(body)
+    assert [loc.id for loc in plain.data] == [loc.id for loc in page.data]
+    assert [item.id for item in plain.included] == [item.id for item in page.included]
+
+
+# --- skips when the official SDK is missing ---
+
+
+def test_missing_sdk_is_a_skip_not_an_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], page_file: Path
+) -> None:
+    for name in [m for m in sys.modules if m == "kard" or m.startswith("kard.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "kard", None)  # makes `import kard` raise ImportError
+    assert official.main(["--json", "--base-url", "http://127.0.0.1:9", "--mode", "sync"]) == 0
+    assert decode.main(["--json", "--variant", "official", "--body", str(page_file)]) == 0
+    lines = [
+        json.loads(line[len(RESULT_PREFIX) :])
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith(RESULT_PREFIX)
+    ]
+    assert len(lines) == 2
+    assert all("kard-financial-sdk is not installed" in r["skipped"] for r in lines)
+
+
+# --- report ---
+
+
+def _outcome(measure: str, variant: str, *results: dict[str, Any]) -> Outcome:
+    outcome = Outcome(measure, variant)
+    for result in results:
+        outcome.add(result)
+    return outcome
+
+
+def test_report_shows_medians_ratios_targets_and_skips() -> None:
+    get = {"p50_ms": 1.0, "p99_ms": 2.0, "cpu_ms_per_request": 0.5, "peak_rss_mib": 50}
+    outcomes = [
+        _outcome("decode", "ours", {"median_ms": 0.40, "mb_per_s": 500}),
+        _outcome("decode", "structs", {"median_ms": 0.38, "mb_per_s": 520}),
+        _outcome("decode", "official", {"skipped": "kard-financial-sdk is not installed"}),
+        _outcome("get-c1", "ours", {**get, "rps": 900}, {**get, "rps": 1000}, {**get, "rps": 1100}),
+        _outcome("get-c1", "minimal", {**get, "rps": 1000}),
+        _outcome("get-c1", "official-async", {**get, "rps": 5}),
+        _outcome("get-c1", "ours-sync", {"error": "exit 1: boom"}),
+        _outcome(
+            "bulk-one",
+            "ours",
+            {"events": 20_000, "users": 1, "events_per_s": 200_000, "events_per_cpu_s": 4e5},
+        ),
+        _outcome(
+            "bulk-one",
+            "official-async",
+            {"events": 20_000, "users": 1, "events_per_s": 5_000, "events_per_cpu_s": 5e3},
+        ),
+    ]
+    run = orchestrator.Run(
+        profile=orchestrator.QUICK,
+        command="python -m benchmarks --quick",
+        machine={
+            "date": "today",
+            "cpu": "cpu",
+            "cpus": 2,
+            "affinity": [0, 1],
+            "memory": "1 GiB",
+            "platform": "linux",
+            "python": "CPython 3",
+            "versions": {"kard-async": "0"},
+            "load_before": "0",
+        },
+        outcomes={(o.measure, o.variant): o for o in outcomes},
+        pinning="not pinned",
+    )
+    text = render_text(run)
+    assert "ours within 20% of plain msgspec Structs (time ratio <= 1.20): 1.05x -> MET" in text
+    assert "ours >= 95% of the minimal client's throughput: 100% -> MET" in text
+    assert "ours >= 100x the official SDK's throughput (async vs async): 200x -> MET" in text
+    assert "ours >= 80x the official SDK (events/s): 40.0x -> MISSED" in text
+    assert "900-1,100" in text  # the range over repetitions
+    assert "skipped (kard-financial-sdk is not installed)" in text
+    assert "ours sync (Kard): error: exit 1: boom" in text
+    markdown = render_markdown(run)
+    assert "python -m benchmarks --quick" in markdown
+    assert "| ours async (AsyncKard) | 1,000 |" in markdown
+    assert "## Targets at a glance" in markdown
+
+
+def test_percentile_nearest_rank() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 50) == 50.0
+    assert percentile(values, 99) == 99.0
+    assert percentile([3.0], 99) == 3.0
+
+
+def test_plan_interleaves_and_filters() -> None:
+    groups = orchestrator.plan(orchestrator.FULL, orchestrator.MEASURES, None)
+    assert [g[0].measure for g in groups] == [
+        "decode",
+        "get-c1",
+        "get-c32",
+        "bulk-many",
+        "bulk-one",
+        "memory",
+    ]
+    assert {c.variant for c in groups[1]} == {
+        "ours",
+        "ours-sync",
+        "minimal",
+        "raw",
+        "official-async",
+        "official-sync",
+    }
+    only = orchestrator.plan(orchestrator.QUICK, ("get",), ["ours", "minimal"])
+    assert [[c.variant for c in g] for g in only] == [["ours", "minimal"], ["ours", "minimal"]]
+
+
+# --- the orchestrator, end to end (its own emulator and worker processes) ---
+
+
+def test_orchestrator_quick_tiny_end_to_end(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    report = tmp_path / "RESULTS.md"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--quick",
+            "--tiny",
+            "--only",
+            "decode,memory",
+            "--variants",
+            "ours,structs,json",
+            "--write",
+            "--results",
+            str(report),
+            "--json-out",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "1. Decode one 100-location page" in done.stdout
+    assert "peak RSS growth < 50 MiB" in done.stdout
+    saved = json.loads(out.read_text())
+    assert {(o["measure"], o["variant"]) for o in saved["outcomes"]} == {
+        ("decode", "ours"),
+        ("decode", "structs"),
+        ("decode", "json"),
+        ("memory", "ours"),
+    }
+    assert "python -m benchmarks --quick --tiny" in report.read_text()
+
+    # A saved run re-renders without running anything.
+    again = tmp_path / "again.md"
+    rendered = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--render",
+            str(out),
+            "--write",
+            "--results",
+            str(again),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert rendered.returncode == 0, rendered.stderr[-3000:]
+    assert again.read_text() == report.read_text()
+
+
+def test_benchmark_query_matches_worker_arguments() -> None:
+    from benchmarks import _common as c
+
+    assert float(BENCHMARK_QUERY["filter[latitude]"]) == c.LATITUDE
+    assert float(BENCHMARK_QUERY["filter[longitude]"]) == c.LONGITUDE
+    assert int(BENCHMARK_QUERY["filter[radius]"]) == c.RADIUS
+    assert int(BENCHMARK_QUERY["page[size]"]) == c.PAGE_SIZE
+    assert BENCHMARK_QUERY["include"] == ",".join(c.INCLUDE)
