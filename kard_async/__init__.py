@@ -20,6 +20,7 @@ from ._errors import (
 )
 from ._pagination import AsyncPager
 from ._retry import RetryPolicy
+from ._sync import Kard, Pager, SyncInAsyncWarning
 from ._transport import ResponseInfo
 from ._version import __version__
 
@@ -35,13 +36,16 @@ __all__ = [
     "ConflictError",
     "InternalServerError",
     "InvalidParameterError",
+    "Kard",
     "KardError",
     "NotFoundError",
+    "Pager",
     "PermissionDeniedError",
     "RateLimitError",
     "RequestTimeoutError",
     "ResponseInfo",
     "ResponseValidationError",
     "RetryPolicy",
+    "SyncInAsyncWarning",
     "__version__",
 ]

@@ -25,6 +25,7 @@ def kard_server(kard_session_server: EmulatorServer) -> EmulatorServer:
     """A running emulator server with fresh state (records, faults, tokens, settings)."""
     # Connections and requests left over from the previous test must not leak into this one.
     kard_session_server.quiesce()
+    kard_session_server.quiesce()
     kard_session_server.emulator.reset()
     return kard_session_server
 

@@ -1,0 +1,96 @@
+"""Type-checked with ``mypy --strict`` by tests/test_sync_surface.py (never executed).
+
+The blocking facade must expose plain return types: if a method returned a coroutine or an
+async iterator, the annotated assignments below would not type-check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from kard_async import (
+    APIStatusError,
+    InvalidParameterError,
+    Kard,
+    KardError,
+)
+from kard_async._sync import Pager, SyncInAsyncWarning
+from kard_async.bulk import BulkProgress, BulkReport
+from kard_async.models import (
+    Job,
+    Location,
+    LocationsPage,
+    Offer,
+    OfferActivation,
+    OfferAttribution,
+    OffersPage,
+    PlacementContent,
+    PlacementSlotActivation,
+)
+
+
+def locations(kard: Kard) -> list[str]:
+    page: LocationsPage = kard.users.rewards.locations("user-1", latitude=39.94, longitude=-75.14)
+    names: list[str] = [location.attributes.name for location in page.data]
+    for loc in kard.users.rewards.iter_locations("user-1", latitude=39.94, longitude=-75.14):
+        name: str = loc.attributes.name
+        names.append(name)
+    pager: Pager[Location] = kard.users.rewards.iter_locations("user-1", page_size=10)
+    iterator: Iterator[Location] = pager
+    first: Location = next(iterator)
+    names.append(first.attributes.name)
+    whole = pager.next_page()
+    if whole is not None:
+        names.extend(location.attributes.name for location in whole.data)
+    return names
+
+
+def offers(kard: Kard) -> int:
+    page: OffersPage = kard.users.rewards.offers("user-1", search="coffee", page_size=5)
+    every: list[Offer] = list(kard.users.rewards.iter_offers("user-1"))
+    content: PlacementContent = kard.users.rewards.placement_content("user-1", "placement-1")
+    del content
+    return len(page.data) + len(every)
+
+
+def attributions(kard: Kard, events: list[OfferAttribution]) -> str:
+    job: Job = kard.users.attributions.create("user-1", events)
+    activation: OfferActivation = kard.users.attributions.activate("user-1", "offer-1")
+    boost: OfferActivation = kard.users.attributions.boost("user-1", "offer-1", include=["offer"])
+    slot: PlacementSlotActivation = kard.users.attributions.activate_placement_slot(
+        "user-1", "placement-1", "slot-1"
+    )
+    seen: list[BulkProgress] = []
+    report: BulkReport = kard.users.attributions.bulk_create(
+        [("user-1", event) for event in events], concurrency=4, on_progress=seen.append
+    )
+    del activation, boost, slot, report
+    status: str = job.status
+    return job.id + status
+
+
+def lifecycle() -> None:
+    with Kard("id", "secret", organization_id="org-123", max_retries=1) as kard:
+        same: Kard = kard
+        copy: Kard = kard.with_options(timeout=5.0, headers={"X-Test": "1"})
+        base_url: str = copy.base_url
+        organization: str | None = copy.organization_id
+        del same, base_url, organization
+    kard.close()
+    kard.close()  # idempotent
+
+
+def errors(kard: Kard) -> int | None:
+    try:
+        kard.users.rewards.offers("user-1")
+    except InvalidParameterError as error:
+        parameter: str = error.parameter
+        del parameter
+    except APIStatusError as error:
+        status: int = error.status
+        return status
+    except KardError:
+        return None
+    warning: type[UserWarning] = SyncInAsyncWarning
+    del warning
+    return 0
