@@ -55,8 +55,10 @@ class AsyncKard:
     ``aiohttp.ClientTimeout``). Reads are retried ``max_retries`` times on transient
     failures; writes only when they surely were not processed, unless ``retry_writes=True``
     (at-least-once delivery). ``on_response`` is called with a :class:`ResponseInfo`
-    (status, headers, request id, elapsed time) for every HTTP response. A ``session``
-    you pass is used as is and never closed by the client.
+    (status, headers, request id, elapsed time) for every API response. A ``session``
+    you pass is used as is and never closed by the client (it must belong to the event
+    loop the client runs on). Callbacks (``on_response``, a ``token`` callable) run on that
+    loop: with the blocking ``Kard``, on its loop thread.
     """
 
     users: AsyncUsers
