@@ -367,3 +367,25 @@ async def test_refused_credentials_fail_fast_without_flooding_the_token_endpoint
     token_requests = [r for r in kard_emulator.requests if r.path.endswith("/auth/token")]
     assert len(token_requests) <= 4, "one refused token request per worker at most"
     assert not kard_emulator.attribution_events
+
+
+async def test_concurrency_halves_on_push_back_and_ramps_back_up() -> None:
+    from kard_async.bulk import _AdaptiveLimit
+
+    limit = _AdaptiveLimit(16)
+    limit.pushed_back()
+    limit.pushed_back()
+    assert limit.limit == 4.0
+    for _ in range(4):
+        await limit.acquire()
+    blocked = asyncio.ensure_future(limit.acquire())
+    await asyncio.sleep(0.01)
+    assert not blocked.done(), "a fifth request must wait while the limit is 4"
+    await limit.release()
+    await asyncio.wait_for(blocked, 1.0)
+    for _ in range(200):  # additive increase: about one more slot per round of successes
+        limit.succeeded()
+    assert limit.limit == 16.0
+    for _ in range(10):
+        limit.pushed_back()
+    assert limit.limit == 1.0, "never below one request in flight"
