@@ -31,13 +31,7 @@ from ._errors import (
 )
 from ._transport import ResponseInfo
 from ._validate import require_id
-from .models.attributions import (
-    AttributionEvent,
-    NotificationAttribution,
-    OfferAttribution,
-    PlacementSlotAttribution,
-    event_from_wire,
-)
+from .models.attributions import AttributionEvent, as_event
 
 if TYPE_CHECKING:
     from .resources.attributions import AsyncAttributions
@@ -54,7 +48,6 @@ __all__ = [
 ]
 
 BATCH_SIZE = 100
-_EVENT_TYPES = (OfferAttribution, NotificationAttribution, PlacementSlotAttribution)
 _PROGRESS_INTERVAL = 0.1
 _POINTER = re.compile(r"^/data/(\d+)(?:/|$)")
 
@@ -419,13 +412,4 @@ def _validate(item: object) -> tuple[str, AttributionEvent]:
         raise InvalidParameterError("item", item, "must be a (user_id, event) pair")
     user_id, event = item
     require_id("user_id", user_id)
-    if isinstance(event, _EVENT_TYPES):
-        return user_id, event
-    if isinstance(event, Mapping):
-        return user_id, event_from_wire(event)
-    raise InvalidParameterError(
-        "event",
-        event,
-        "must be an OfferAttribution, NotificationAttribution, "
-        "PlacementSlotAttribution or a mapping in the API's wire format",
-    )
+    return user_id, as_event(event)

@@ -36,6 +36,7 @@ __all__ = [
     "PlacementSlotActivationData",
     "PlacementSlotAttribution",
     "PlacementSlotMedium",
+    "as_event",
     "event_from_wire",
 ]
 
@@ -143,6 +144,20 @@ AttributionEvent = Union[OfferAttribution, NotificationAttribution, PlacementSlo
 EVENT_CLASSES: dict[str, type[AttributionEvent]] = {
     cls.TYPE: cls for cls in (OfferAttribution, NotificationAttribution, PlacementSlotAttribution)
 }
+
+
+def as_event(obj: object) -> AttributionEvent:
+    """``obj`` itself if it is an attribution event, else the event its wire mapping describes."""
+    if isinstance(obj, (OfferAttribution, NotificationAttribution, PlacementSlotAttribution)):
+        return obj
+    if not isinstance(obj, Mapping):
+        raise InvalidParameterError(
+            "event",
+            obj,
+            "must be an OfferAttribution, NotificationAttribution, "
+            "PlacementSlotAttribution or a mapping in the API's wire format",
+        )
+    return event_from_wire(obj)
 
 
 def event_from_wire(obj: Mapping[str, Any]) -> AttributionEvent:

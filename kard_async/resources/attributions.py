@@ -16,13 +16,10 @@ from ..models.attributions import (
     OFFER_ACTIVATION_DECODER,
     PLACEMENT_SLOT_ACTIVATION_DECODER,
     AttributionEvent,
-    NotificationAttribution,
     OfferActivation,
-    OfferAttribution,
     PlacementSlotActivation,
-    PlacementSlotAttribution,
+    as_event,
     encode_events,
-    event_from_wire,
 )
 from ..models.common import Job
 from ..models.rewards import ComponentType
@@ -48,11 +45,8 @@ def prepare_events(
         )
     prepared: list[AttributionEvent] = []
     for index, event in enumerate(events):
-        if isinstance(event, (OfferAttribution, NotificationAttribution, PlacementSlotAttribution)):
-            prepared.append(event)
-            continue
         try:
-            prepared.append(event_from_wire(event))
+            prepared.append(as_event(event))
         except InvalidParameterError as error:
             raise InvalidParameterError(
                 f"events[{index}].{error.parameter}", error.value, error.allowed
