@@ -30,7 +30,7 @@ _REFRESH_FRACTION = 0.1
 
 class TokenResponse(msgspec.Struct, gc=False):
     access_token: str
-    expires_in: float = 3600.0
+    expires_in: float | str = 3600.0  # some OAuth servers send a numeric string
     token_type: str = "Bearer"
 
     def __repr__(self) -> str:
@@ -125,7 +125,10 @@ class ClientCredentials:
         started = time.monotonic()
         response = await self._send(self._token_call())
         self.fetches += 1
-        lifetime = max(0.0, float(response.expires_in))
+        try:
+            lifetime = max(0.0, float(response.expires_in))
+        except ValueError:
+            lifetime = 0.0  # unusable hint: use the token once, fetch a fresh one next time
         self._token = response.access_token
         self._refresh_at = started + lifetime - min(_REFRESH_MARGIN, lifetime * _REFRESH_FRACTION)
 

@@ -84,10 +84,13 @@ class AsyncKard:
         session: aiohttp.ClientSession | None = None,
         on_response: Callable[[ResponseInfo], None] | None = None,
     ) -> None:
+        if base_url is None and environment is None:
+            base_url = os.environ.get("KARD_BASE_URL") or None
         environment = environment or os.environ.get("KARD_ENVIRONMENT") or "production"  # type: ignore[assignment]
         require_choice("environment", environment, tuple(ENVIRONMENTS))
         assert environment is not None
-        base = base_url or os.environ.get("KARD_BASE_URL") or ENVIRONMENTS[environment]
+        # An explicit environment= wins over KARD_BASE_URL: credentials go where the code says.
+        base = base_url or ENVIRONMENTS[environment]
         if not base.startswith(("https://", "http://")):
             raise InvalidParameterError("base_url", base, "must be an http(s) URL")
         base = base.rstrip("/")

@@ -9,7 +9,6 @@ cross-cutting happens here, once.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import time
 from collections.abc import Callable, Coroutine, Mapping
@@ -109,6 +108,10 @@ class Transport:
         self._owns_session = session is None
         self._closed = False
         self.throttle = _Throttle()
+        self._retry_loops: dict[
+            tuple[RetryPolicy, bool, bool],
+            Callable[[Call[Any], RequestOptions, list[KardError]], Coroutine[Any, Any, Any]],
+        ] = {}
 
     @property
     def closed(self) -> bool:
@@ -148,8 +151,16 @@ class Transport:
         result: T = await retrying(call, options, failed)
         return result
 
-    @functools.lru_cache(maxsize=64)  # noqa: B019 - a handful of (policy, write) pairs per client
     def _retrying(
+        self, policy: RetryPolicy, write: bool, retry_writes: bool
+    ) -> Callable[[Call[Any], RequestOptions, list[KardError]], Coroutine[Any, Any, Any]]:
+        key = (policy, write, retry_writes)
+        retrying = self._retry_loops.get(key)
+        if retrying is None:
+            retrying = self._retry_loops[key] = self._retry_loop(policy, write, retry_writes)
+        return retrying
+
+    def _retry_loop(
         self, policy: RetryPolicy, write: bool, retry_writes: bool
     ) -> Callable[[Call[Any], RequestOptions, list[KardError]], Coroutine[Any, Any, Any]]:
         decorate = backoff.on_exception(
@@ -213,6 +224,9 @@ class Transport:
                 data=call.body,
                 headers=headers,
                 timeout=options.timeout,
+                # The API does not redirect; following one would replay the body (the client
+                # secret, a write) to wherever the Location header points.
+                allow_redirects=False,
             ) as response:
                 status = response.status
                 response_headers = response.headers
@@ -241,7 +255,8 @@ class Transport:
                     method=call.method,
                     path=_public_path(call),
                     status=status,
-                    body=body,
+                    # A token response's body holds the token: never keep or show it.
+                    body=body if call.authenticated else b"<token response redacted>",
                 ) from None
         raise self._status_error(call, options, status, response_headers, body, request_id)
 

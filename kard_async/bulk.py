@@ -26,7 +26,6 @@ from ._errors import (
     BadRequestError,
     InvalidParameterError,
     KardError,
-    PermissionDeniedError,
     ResponseValidationError,
 )
 from ._transport import ResponseInfo
@@ -229,10 +228,11 @@ class BulkUploader:
         self._accepted = 0
         self._failed = 0
         self._last_progress = 0.0
-        # Set when the credentials are refused: every later batch would fail the same way,
-        # so it is reported failed without being sent.
+        # Set when the credentials are refused (401 even with a fresh token): every later
+        # batch would fail the same way, so it is reported failed without being sent.
         self._refused: KardError | None = None
         self._buffers: dict[str, _Batch] = {}
+        self._in_flight: dict[int, _Batch] = {}
         self._ready: list[_Batch] = []
         self._buffered = 0
         self._queue: asyncio.Queue[_Batch | None] = asyncio.Queue(maxsize=concurrency)
@@ -244,23 +244,45 @@ class BulkUploader:
     async def run(self, events: EventsInput) -> BulkReport:
         started = time.monotonic()
         workers = [asyncio.ensure_future(self._worker()) for _ in range(self._concurrency)]
+        producer = asyncio.ensure_future(self._produce(events, len(workers)))
+        tasks = [producer, *workers]
         try:
-            await self._produce(events)
-            for _ in workers:
-                await self._queue.put(None)
-            await asyncio.gather(*workers)
-        except BaseException:
-            for worker in workers:
-                worker.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
+            # Whichever fails first ends the upload: a producer blocked on a full queue must
+            # not wait forever for workers that died.
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                if task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+        except BaseException as error:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self._settle_unfinished(error)
+            # Every event taken from the input so far, accounted for: what not to resend.
+            error.kard_bulk_report = self._report  # type: ignore[attr-defined]
             raise
         self._report.elapsed = time.monotonic() - started
         self._progress(force=True)
         return self._report
 
+    def _settle_unfinished(self, cause: BaseException) -> None:
+        """After a failure or cancellation: requests in flight may have been processed;
+        batches still queued or buffered were never sent."""
+        self._on_progress = None
+        stopped = KardError(f"the upload stopped ({type(cause).__name__}) first")
+        for batch in self._in_flight.values():
+            self._fail(batch, stopped, outcome_unknown=True)
+        unsent = [*self._ready, *self._buffers.values()]
+        while not self._queue.empty():
+            queued = self._queue.get_nowait()
+            if queued is not None:
+                unsent.append(queued)
+        for batch in unsent:
+            self._fail(batch, stopped, outcome_unknown=False)
+
     # --- producer: validate, group by user, hand out batches ---
 
-    async def _produce(self, events: EventsInput) -> None:
+    async def _produce(self, events: EventsInput, workers: int) -> None:
         # Per item only a plain call: a coroutine per event cost more than all the rest of
         # the bookkeeping. Only a full batch (or a full buffer) awaits.
         take = self._take
@@ -274,9 +296,11 @@ class BulkUploader:
             for index, item in enumerate(_pairs(events)):
                 if take(index, item):
                     await self._drain()
-        for batch in list(self._buffers.values()):
-            await self._dispatch(batch)
-        self._buffers.clear()
+        for user_id in list(self._buffers):
+            await self._dispatch(self._buffers[user_id])
+            del self._buffers[user_id]
+        for _ in range(workers):
+            await self._queue.put(None)
 
     def _take(self, index: int, item: object) -> bool:
         """Buffer one input item; True when a batch is ready or the buffer is over its limit."""
@@ -299,9 +323,9 @@ class BulkUploader:
         return self._buffered > self._max_buffered
 
     async def _drain(self) -> None:
-        ready, self._ready = self._ready, []
-        for batch in ready:
-            await self._dispatch(batch)
+        while self._ready:
+            await self._dispatch(self._ready[0])
+            del self._ready[0]
         if self._buffered > self._max_buffered:
             await self._flush_largest()
 
@@ -311,8 +335,8 @@ class BulkUploader:
         for batch in sorted(self._buffers.values(), key=lambda b: len(b.events), reverse=True):
             if self._buffered <= target:
                 break
-            del self._buffers[batch.user_id]
             await self._dispatch(batch)
+            del self._buffers[batch.user_id]  # only once queued: a cancelled put keeps it here
 
     async def _dispatch(self, batch: _Batch) -> None:
         self._buffered -= len(batch.events)
@@ -322,11 +346,13 @@ class BulkUploader:
 
     async def _worker(self) -> None:
         while (batch := await self._queue.get()) is not None:
+            self._in_flight[id(batch)] = batch
             await self._limit.acquire()
             try:
                 await self._send(batch)
             finally:
                 await self._limit.release()
+            del self._in_flight[id(batch)]  # not reached when cancelled mid-request
 
     async def _send(self, batch: _Batch) -> None:
         if self._refused is not None:
@@ -335,13 +361,15 @@ class BulkUploader:
         try:
             job = await self._attributions._create_checked(batch.user_id, batch.events)
         except ResponseValidationError as error:
-            if 200 <= error.status < 300:  # accepted; only the answer was unreadable
+            if error.before_send:  # the token response was unreadable: nothing was sent
+                self._fail(batch, error, outcome_unknown=False)
+            elif 200 <= error.status < 300:  # accepted; only the answer was unreadable
                 self._accept(batch, None)
             else:
                 self._fail(batch, error, outcome_unknown=True)
         except BadRequestError as error:
             await self._rejected(batch, error)
-        except (AuthenticationError, PermissionDeniedError) as error:
+        except AuthenticationError as error:  # even after a fresh token: stop sending
             self._refused = error
             self._fail(batch, error, outcome_unknown=False)
         except (APIStatusError, APIConnectionError) as error:
@@ -368,11 +396,11 @@ class BulkUploader:
                 batch.indexes[position], batch.user_id, batch.events[position], f"server: {reason}"
             )
         keep = [i for i in range(len(batch.events)) if i not in bad]
+        # The same batch object, trimmed: whatever happens next accounts for these events once.
+        batch.events = [batch.events[i] for i in keep]
+        batch.indexes = [batch.indexes[i] for i in keep]
         if keep:
-            retry = _Batch(
-                batch.user_id, [batch.events[i] for i in keep], [batch.indexes[i] for i in keep]
-            )
-            await self._send(retry)
+            await self._send(batch)
 
     def _accept(self, batch: _Batch, job_id: str | None) -> None:
         self._report.jobs.append(AcceptedBatch(batch.user_id, job_id, len(batch.events)))
