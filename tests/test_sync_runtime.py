@@ -523,3 +523,40 @@ def test_the_async_client_lives_on_the_portal_loop(kard: Kard) -> None:
     loop_thread = kard._handle._conn.loop_thread
     assert loop_thread is not None
     assert thread_id == loop_thread.thread_id != threading.get_ident()
+
+
+def test_close_while_other_threads_are_calling(kard_server: EmulatorServer) -> None:
+    """close() racing with calls finishing on other threads never fails or leaks the loop."""
+    before = {thread.ident for thread in threading.enumerate()}
+    for _ in range(15):
+        kard = make(kard_server)
+        stop = threading.Event()
+        failures: list[BaseException] = []
+
+        def caller(
+            client: Kard = kard,
+            stop: threading.Event = stop,
+            failures: list[BaseException] = failures,
+        ) -> None:
+            while not stop.is_set():
+                try:
+                    client.users.rewards.offers("race-user", page_size=1)
+                except RuntimeError as error:  # closed under us: expected, and must say so
+                    if "closed" not in str(error):
+                        failures.append(error)
+                    return
+                except BaseException as error:
+                    failures.append(error)
+                    return
+
+        threads = [threading.Thread(target=caller) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.01)
+        kard.close()
+        stop.set()
+        for thread in threads:
+            thread.join(5)
+        assert not failures
+        assert not any(t.is_alive() for t in threads)
+    assert {thread.ident for thread in threading.enumerate()} == before, "a thread outlived"

@@ -311,10 +311,10 @@ class _Connection:
         assert self.client is not None
         return self.client
 
-    def run(self, coro: Coroutine[Any, Any, T], *, closing: bool = False) -> T:
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
         with self.lock:
             loop_thread = self.loop_thread
-            if (self.closed and not closing) or loop_thread is None:
+            if self.closed or loop_thread is None:
                 coro.close()
                 raise RuntimeError("this Kard client is closed")
             if self.generation != _process.generation:
@@ -324,13 +324,17 @@ class _Connection:
         try:
             return loop_thread.run(coro)
         finally:
-            with self.lock:
-                self.inflight -= 1
-                release = self.closed and not self.inflight and self.loop_thread is not None
-                if release:
-                    self.loop_thread = None
+            self._leave(loop_thread)
+
+    def _leave(self, loop_thread: LoopThread) -> None:
+        """A call (or the close) is done: the last one out after close() releases the lease."""
+        with self.lock:
+            self.inflight -= 1
+            release = self.closed and not self.inflight and self.loop_thread is not None
             if release:
-                _process.portals.release(loop_thread)
+                self.loop_thread = None
+        if release:
+            _process.portals.release(loop_thread)
 
     def close(self) -> None:
         with self.lock:
@@ -348,7 +352,13 @@ class _Connection:
                 self.loop_thread = None
                 loop_thread.loop.create_task(_close_on_loop(client, loop_thread))
                 return
-        self.run(client.aclose(), closing=True)
+            # Counted as a call in flight, in the same locked step that marks the client
+            # closed: a call finishing meanwhile cannot release the loop under the close.
+            self.inflight += 1
+        try:
+            loop_thread.run(client.aclose())
+        finally:
+            self._leave(loop_thread)
 
     def close_quietly(self) -> None:
         """The finalizer: close, but never raise (it may run at interpreter exit)."""
