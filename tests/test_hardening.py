@@ -177,3 +177,31 @@ def test_an_explicit_environment_wins_over_kard_base_url(monkeypatch: pytest.Mon
     assert AsyncKard(token="t", environment="sandbox").base_url == (
         "https://test-rewards-api.getkard.com"
     )
+
+
+async def test_a_new_resource_type_in_data_is_set_aside_not_fatal(
+    serve_app: Callable[[web.Application], Awaitable[str]],
+) -> None:
+    offer = {
+        "type": "standardOffer",
+        "id": "o1",
+        "attributes": {"name": "Known", "minRewardAmount": {"type": "CENTS", "value": 500.0}},
+    }
+    novel = {"type": "cardLinkedOffer", "id": "o2", "attributes": {"name": "Novel"}}
+
+    async def offers(request: web.Request) -> web.Response:
+        return web.json_response({"data": [offer, novel], "links": {"self": "/x", "next": None}})
+
+    app = web.Application()
+    app.router.add_get("/v2/issuers/org/users/u/offers", offers)
+    base = await serve_app(app)
+
+    async with AsyncKard(token="t", organization_id="org", base_url=base) as kard:
+        page = await kard.users.rewards.offers("u")
+        assert [o.id for o in page.data] == ["o1"]
+        assert page.data[0].attributes.min_reward_amount is not None
+        assert page.data[0].attributes.min_reward_amount.value == 500
+        assert [(r.type, r.id, r.attributes) for r in page.unknown] == [
+            ("cardLinkedOffer", "o2", {"name": "Novel"})
+        ]
+        assert [o.id async for o in kard.users.rewards.iter_offers("u")] == ["o1"]

@@ -93,15 +93,20 @@ class ResourceResolver:
 class ResponseDecoder(Generic[T]):
     """Decodes a response into ``model``, forward compatibly.
 
-    ``resource_lists`` maps each list field that holds resources of several types to the
-    types it may hold. The fast decoder reads those lists as a tagged union; if that fails
-    (for example on a resource type we do not know), the lenient decoder reads them as raw
-    items and resolves each by its ``type``. Both produce a subclass of ``model`` with the
-    same name, so callers only ever see ``model``.
+    ``resource_lists`` maps each list field that holds resources to the types it may hold.
+    The fast decoder reads those lists as a tagged union; if that fails (for example on a
+    resource type we do not know), the lenient decoder reads them as raw items and resolves
+    each by its ``type``. Fields named in ``known_only`` are typed as known resources only:
+    there, resources of other types are moved to the model's ``unknown`` list. Both paths
+    produce a subclass of ``model`` with the same name, so callers only ever see ``model``.
     """
 
     def __init__(
-        self, model: type[T], resource_lists: dict[str, tuple[type[Resource], ...]]
+        self,
+        model: type[T],
+        resource_lists: dict[str, tuple[type[Resource], ...]],
+        *,
+        known_only: tuple[str, ...] = (),
     ) -> None:
         fast: list[tuple[str, Any, Any]] = [
             (name, list[Union[known]], msgspec.field(default_factory=list))  # type: ignore[valid-type]  # noqa: UP007
@@ -122,6 +127,7 @@ class ResponseDecoder(Generic[T]):
             )
         )
         self._fields = tuple(resource_lists)
+        self._known_only = known_only
         self._resolve = ResourceResolver(
             {cls for known in resource_lists.values() for cls in known}
         )
@@ -133,7 +139,11 @@ class ResponseDecoder(Generic[T]):
             pass
         page = self._lenient.decode(body)
         for name in self._fields:
-            setattr(page, name, [self._resolve(raw) for raw in getattr(page, name)])
+            resources = [self._resolve(raw) for raw in getattr(page, name)]
+            if name in self._known_only:  # typed as known resources: set the others aside
+                page.unknown.extend(r for r in resources if isinstance(r, UnknownResource))
+                resources = [r for r in resources if not isinstance(r, UnknownResource)]
+            setattr(page, name, resources)
         return page  # type: ignore[no-any-return]
 
 

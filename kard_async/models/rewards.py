@@ -186,7 +186,7 @@ class UserReward(Model):
 
 
 class Amount(Model):
-    value: int
+    value: int | float
     type: str = "CENTS"
 
 
@@ -317,6 +317,8 @@ class Location(_Resource, tag="location"):
 
 class _Page(Model):
     links: Links = msgspec.field(default_factory=Links)
+    unknown: list[UnknownResource] = msgspec.field(default_factory=list, name="kard-async:unknown")
+    """Items of ``data`` whose resource type this version does not know (never on the wire)."""
 
     @property
     def next_cursor(self) -> str | None:
@@ -400,8 +402,12 @@ class PlacementContent(_Page, kw_only=True):
         return [item for item in self.data if isinstance(item, PlacementBatch)]
 
 
-LOCATIONS_DECODER = ResponseDecoder(LocationsPage, {"included": (Offer, Category)})
-OFFERS_DECODER = ResponseDecoder(OffersPage, {"included": (Category,)})
+LOCATIONS_DECODER = ResponseDecoder(
+    LocationsPage, {"data": (Location,), "included": (Offer, Category)}, known_only=("data",)
+)
+OFFERS_DECODER = ResponseDecoder(
+    OffersPage, {"data": (Offer,), "included": (Category,)}, known_only=("data",)
+)
 PLACEMENT_CONTENT_DECODER = ResponseDecoder(
     PlacementContent, {"data": (Offer, PlacementBatch), "included": (Category,)}
 )
