@@ -205,3 +205,30 @@ async def test_a_new_resource_type_in_data_is_set_aside_not_fatal(
             ("cardLinkedOffer", "o2", {"name": "Novel"})
         ]
         assert [o.id async for o in kard.users.rewards.iter_offers("u")] == ["o1"]
+
+
+async def test_a_new_offer_type_inside_a_placement_slot_is_set_aside(
+    serve_app: Callable[[web.Application], Awaitable[str]],
+) -> None:
+    known = {"type": "standardOffer", "id": "o1", "attributes": {"name": "Known"}}
+    novel = {"type": "cardLinkedOffer", "id": "o2", "attributes": {"name": "Novel"}}
+    slot = {
+        "type": "placementBatch",
+        "id": "slot-1",
+        "attributes": {"name": "Weekly", "isActive": True, "offers": [known, novel]},
+    }
+
+    async def content(request: web.Request) -> web.Response:
+        return web.json_response({"data": [slot], "meta": {"placementName": "Picks"}})
+
+    app = web.Application()
+    app.router.add_get("/v2/issuers/org/users/u/placements/p/content", content)
+    base = await serve_app(app)
+
+    async with AsyncKard(token="t", organization_id="org", base_url=base) as kard:
+        result = await kard.users.rewards.placement_content("u", "p")
+    [batch] = result.batches
+    assert batch.id == "slot-1"
+    assert [o.id for o in batch.attributes.offers] == ["o1"]
+    assert [(r.type, r.id) for r in batch.attributes.unknown] == [("cardLinkedOffer", "o2")]
+    assert result.meta.placement_name == "Picks"

@@ -8,7 +8,7 @@ unknown resource as an :class:`UnknownResource` instead of failing the whole res
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Generic, TypeVar, Union
 
 import msgspec
@@ -77,17 +77,34 @@ _UNKNOWN = msgspec.json.Decoder(UnknownResource)
 
 
 class ResourceResolver:
-    """Decodes one raw resource with the decoder of its ``type``, or as UnknownResource."""
+    """Decodes one raw resource with the decoder of its ``type``, or as UnknownResource.
 
-    def __init__(self, known: Iterable[type[Resource]]) -> None:
+    ``fallbacks`` give known types a lenient second try, for resources that nest resource
+    lists of their own (a placement slot's offers).
+    """
+
+    def __init__(
+        self,
+        known: Iterable[type[Resource]],
+        fallbacks: Mapping[str, Callable[[msgspec.Raw], Any]] | None = None,
+    ) -> None:
         self._decoders: dict[str, msgspec.json.Decoder[Any]] = {
             cls.__struct_config__.tag: msgspec.json.Decoder(cls)  # type: ignore[misc]
             for cls in known
         }
+        self._fallbacks = dict(fallbacks or {})
 
     def __call__(self, raw: msgspec.Raw) -> Any:
-        decoder = self._decoders.get(_PEEK.decode(raw).type, _UNKNOWN)
-        return decoder.decode(raw)
+        kind = _PEEK.decode(raw).type
+        decoder = self._decoders.get(kind)
+        if decoder is None:
+            return _UNKNOWN.decode(raw)
+        try:
+            return decoder.decode(raw)
+        except msgspec.ValidationError:
+            if kind not in self._fallbacks:
+                raise
+            return self._fallbacks[kind](raw)
 
 
 class ResponseDecoder(Generic[T]):
@@ -107,6 +124,7 @@ class ResponseDecoder(Generic[T]):
         resource_lists: dict[str, tuple[type[Resource], ...]],
         *,
         known_only: tuple[str, ...] = (),
+        fallbacks: Mapping[str, Callable[[msgspec.Raw], Any]] | None = None,
     ) -> None:
         fast: list[tuple[str, Any, Any]] = [
             (name, list[Union[known]], msgspec.field(default_factory=list))  # type: ignore[valid-type]  # noqa: UP007
@@ -129,7 +147,7 @@ class ResponseDecoder(Generic[T]):
         self._fields = tuple(resource_lists)
         self._known_only = known_only
         self._resolve = ResourceResolver(
-            {cls for known in resource_lists.values() for cls in known}
+            {cls for known in resource_lists.values() for cls in known}, fallbacks
         )
 
     def decode(self, body: bytes) -> T:

@@ -369,6 +369,8 @@ class PlacementBatchAttributes(Model):
     components: OfferComponents | None = None
     assets: list[Asset] = []
     offers: list[Offer] = []
+    unknown: list[UnknownResource] = msgspec.field(default_factory=list, name="kard-async:unknown")
+    """Offers of a type this version does not know (never on the wire)."""
 
 
 class PlacementBatch(_Resource, tag="placementBatch"):
@@ -408,6 +410,28 @@ LOCATIONS_DECODER = ResponseDecoder(
 OFFERS_DECODER = ResponseDecoder(
     OffersPage, {"data": (Offer,), "included": (Category,)}, known_only=("data",)
 )
+
+
+class _RawBatch(msgspec.Struct, gc=False):
+    id: str
+    attributes: msgspec.Raw
+
+
+_RAW_BATCH = msgspec.json.Decoder(_RawBatch)
+_BATCH_ATTRIBUTES_DECODER = ResponseDecoder(
+    PlacementBatchAttributes, {"offers": (Offer,)}, known_only=("offers",)
+)
+
+
+def _lenient_batch(raw: msgspec.Raw) -> PlacementBatch:
+    batch = _RAW_BATCH.decode(raw)
+    return PlacementBatch(
+        id=batch.id, attributes=_BATCH_ATTRIBUTES_DECODER.decode(batch.attributes)
+    )
+
+
 PLACEMENT_CONTENT_DECODER = ResponseDecoder(
-    PlacementContent, {"data": (Offer, PlacementBatch), "included": (Category,)}
+    PlacementContent,
+    {"data": (Offer, PlacementBatch), "included": (Category,)},
+    fallbacks={"placementBatch": _lenient_batch},
 )
