@@ -24,7 +24,7 @@ from ..models.attributions import (
 from ..models.common import Job
 from ..models.rewards import ComponentType
 from ._base import AsyncResource
-from .rewards import _list_param
+from .rewards import _side_loads
 
 MAX_EVENTS_PER_REQUEST = 100
 ActivationInclude = Literal["offer"]
@@ -156,13 +156,7 @@ class AsyncAttributions(AsyncResource):
             action,
             organization_id=organization_id,
         )
-        query = [
-            ("include", _list_param("include", include, get_args(ActivationInclude))),
-            (
-                "supportedComponents",
-                _list_param("supported_components", supported_components, get_args(ComponentType)),
-            ),
-        ]
+        query = _side_loads(include, get_args(ActivationInclude), supported_components)
         return await self._send(
             Call("POST", path, OFFER_ACTIVATION_DECODER, query=_query.encode(query), write=True)
         )

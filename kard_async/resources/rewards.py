@@ -42,6 +42,21 @@ def _list_param(
     return require_choices(name, value, allowed)
 
 
+def _side_loads(
+    include: str | Sequence[str] | None,
+    allowed: tuple[str, ...],
+    supported_components: str | Sequence[str] | None,
+) -> list[tuple[str, _query.QueryValue]]:
+    """``include`` (related resources to side-load) and ``supportedComponents`` (UI hints)."""
+    return [
+        ("include", _list_param("include", include, allowed)),
+        (
+            "supportedComponents",
+            _list_param("supported_components", supported_components, get_args(ComponentType)),
+        ),
+    ]
+
+
 def _paging(
     page_size: int | None, after: str | None, before: str | None
 ) -> list[tuple[str, _query.QueryValue]]:
@@ -219,13 +234,7 @@ class AsyncRewards(AsyncResource):
             "content",
             organization_id=organization_id,
         )
-        query = [
-            ("include", _list_param("include", include, get_args(OfferInclude))),
-            (
-                "supportedComponents",
-                _list_param("supported_components", supported_components, get_args(ComponentType)),
-            ),
-        ]
+        query = _side_loads(include, get_args(OfferInclude), supported_components)
         return await self._send(
             Call("GET", path, PLACEMENT_CONTENT_DECODER, query=_query.encode(query))
         )
@@ -272,11 +281,7 @@ def _location_query(
         ("filter[state]", state),
         ("filter[category]", category),
         ("sort", _list_param("sort", sort, get_args(LocationSort))),
-        ("include", _list_param("include", include, get_args(LocationInclude))),
-        (
-            "supportedComponents",
-            _list_param("supported_components", supported_components, get_args(ComponentType)),
-        ),
+        *_side_loads(include, get_args(LocationInclude), supported_components),
     ]
 
 
@@ -302,9 +307,5 @@ def _offer_query(
         ("filter[category]", category),
         ("filter[isTargeted]", is_targeted),
         ("sort", _list_param("sort", sort, get_args(OfferSort))),
-        ("include", _list_param("include", include, get_args(OfferInclude))),
-        (
-            "supportedComponents",
-            _list_param("supported_components", supported_components, get_args(ComponentType)),
-        ),
+        *_side_loads(include, get_args(OfferInclude), supported_components),
     ]
