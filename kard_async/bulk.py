@@ -13,11 +13,14 @@ batch to fill.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 import time
-from collections.abc import AsyncIterable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Union
+
+import anyio.to_thread
 
 from ._errors import (
     APIConnectionError,
@@ -48,6 +51,7 @@ __all__ = [
 
 BATCH_SIZE = 100
 _PROGRESS_INTERVAL = 0.1
+_READ_CHUNK = 1024  # input items read per worker-thread hop from a (possibly blocking) iterator
 _POINTER = re.compile(r"^/data/(\d+)(?:/|$)")
 
 EventInput = Union[AttributionEvent, Mapping[str, Any]]  # noqa: UP007
@@ -286,16 +290,32 @@ class BulkUploader:
         # Per item only a plain call: a coroutine per event cost more than all the rest of
         # the bookkeeping. Only a full batch (or a full buffer) awaits.
         take = self._take
+        index = 0
         if isinstance(events, AsyncIterable):
-            index = 0
             async for item in events:
                 if take(index, item):
                     await self._drain()
                 index += 1
-        else:
+        elif isinstance(events, (Sequence, Mapping)):  # already in memory: read inline
             for index, item in enumerate(_pairs(events)):
                 if take(index, item):
                     await self._drain()
+        else:
+            # An iterator may block (a file, a pipe, a database cursor): read it a chunk at a
+            # time in a worker thread, so the event loop (for Kard, every caller) runs on.
+            iterator = iter(events)
+            while True:
+                chunk, failure = await anyio.to_thread.run_sync(
+                    _next_chunk, iterator, abandon_on_cancel=True
+                )
+                for item in chunk:
+                    if take(index, item):
+                        await self._drain()
+                    index += 1
+                if failure is not None:  # after the items read before it: they count
+                    raise failure
+                if not chunk:
+                    break
         for user_id in list(self._buffers):
             await self._dispatch(self._buffers[user_id])
             del self._buffers[user_id]
@@ -425,6 +445,16 @@ class BulkUploader:
         if force or now - self._last_progress >= _PROGRESS_INTERVAL:
             self._last_progress = now
             self._on_progress(BulkProgress(self._accepted, self._failed, len(self._report.invalid)))
+
+
+def _next_chunk(iterator: Iterator[Any]) -> tuple[list[Any], Exception | None]:
+    """Up to ``_READ_CHUNK`` items, and the error that stopped the iterator early, if any."""
+    chunk: list[Any] = []
+    try:
+        chunk.extend(itertools.islice(iterator, _READ_CHUNK))
+    except Exception as error:
+        return chunk, error
+    return chunk, None
 
 
 def _pairs(events: Iterable[Any] | Mapping[str, Iterable[Any]]) -> Iterable[Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections import Counter
@@ -12,7 +13,7 @@ from datetime import datetime, timezone
 import pytest
 
 from kard_async import AsyncKard, ResponseInfo, RetryPolicy
-from kard_async.bulk import BulkProgress, BulkReport, BulkUploadError
+from kard_async.bulk import _READ_CHUNK, BulkProgress, BulkReport, BulkUploadError
 from kard_async.models import NotificationAttribution, OfferAttribution
 from kard_async.testing import (
     TEST_CLIENT_ID,
@@ -254,8 +255,9 @@ async def test_memory_stays_bounded_and_input_is_consumed_lazily(
     )
     assert report.ok
     assert report.accepted == 30_000
-    # Buffered events, a queue of `concurrency` batches and the requests in flight.
-    assert max(lag) <= 2_000 + 4 * 100 + 4 * 100 + 100
+    # Buffered events, a queue of `concurrency` batches, the requests in flight, and one
+    # chunk read ahead from the iterator (read off the event loop).
+    assert max(lag) <= 2_000 + 4 * 100 + 4 * 100 + 100 + _READ_CHUNK
     # ~1.3 buffered events per user when the bound is hit: flushing everything would send
     # batches of ~1.3 events; flushing the largest first does at least twice as well.
     assert len(report.jobs) < 30_000 / 2, "early flushes should send the largest batches"
@@ -389,3 +391,32 @@ async def test_concurrency_halves_on_push_back_and_ramps_back_up() -> None:
     for _ in range(10):
         limit.pushed_back()
     assert limit.limit == 1.0, "never below one request in flight"
+
+
+async def test_a_slow_iterator_is_read_off_the_event_loop(kard: AsyncKard) -> None:
+    """A blocking source (a file, a pipe, a cursor) must not stall other tasks."""
+
+    def slow_source() -> Iterator[tuple[str, OfferAttribution]]:
+        for n in range(300):
+            time.sleep(0.001)  # a blocking read
+            yield f"user-{n % 3}", event(n)
+
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.005)
+            ticks += 1
+
+    ticking = asyncio.ensure_future(ticker())
+    started = time.monotonic()
+    report = await kard.users.attributions.bulk_create(slow_source())
+    elapsed = time.monotonic() - started
+    ticking.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await ticking
+    assert report.ok
+    assert report.accepted == 300
+    # Blocked, the loop would tick only between batches (a handful of times).
+    assert ticks >= elapsed / 0.005 / 3
