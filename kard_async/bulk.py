@@ -394,8 +394,6 @@ class BulkUploader:
             self._fail(batch, error, outcome_unknown=False)
         except (APIStatusError, APIConnectionError) as error:
             self._fail(batch, error, outcome_unknown=error.outcome_unknown)
-        except InvalidParameterError as error:  # e.g. no organization: nothing was sent
-            self._fail(batch, error, outcome_unknown=False)
         else:
             self._limit.succeeded()
             self._accept(batch, job.id)

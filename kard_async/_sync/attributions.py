@@ -45,8 +45,9 @@ class Attributions:
         mappings. For more events, or many users, use ``bulk_create``.
 
         This write is retried only when it surely was not processed (connection refused,
-        HTTP 429 or 503). If the connection breaks while waiting for the answer, the
-        :class:`~kard_async.APIConnectionError` has ``outcome_unknown=True``.
+        HTTP 429 or 503). When it may have been processed anyway (the connection broke while
+        waiting for the answer, or HTTP 5xx other than 503), the error has
+        ``outcome_unknown=True``.
         """
         return self._handle.run(
             self._target().create(
