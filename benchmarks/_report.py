@@ -15,7 +15,7 @@ from typing import Any
 
 LABELS = {
     "decode": {
-        "ours": "ours: LOCATIONS_DECODER.decode",
+        "ours": "ours: decoder_for(LocationsPage).decode",
         "structs": "plain msgspec Structs (gc=False)",
         "json": "json.loads (untyped dicts)",
         "official": "official SDK: json.loads + parse_obj_as",

@@ -3,7 +3,7 @@
 Variants:
 
 ``ours``
-    ``kard_async.models.rewards.LOCATIONS_DECODER.decode(body)``, what every
+    ``decoder_for(LocationsPage).decode(body)``, what every
     ``kard.users.rewards.locations()`` call runs.
 ``official``
     The official SDK's models through the exact path its ``users.rewards.locations`` takes on
@@ -34,9 +34,10 @@ VARIANTS = ("ours", "official", "structs", "json")
 def decoder(variant: str) -> tuple[Callable[[bytes], Any], Callable[[Any], int]]:
     """The decode function of ``variant`` and how to count the locations in its result."""
     if variant == "ours":
-        from kard_async.models.rewards import LOCATIONS_DECODER
+        from kard_async.models import LocationsPage
+        from kard_async.models._base import decoder_for
 
-        return LOCATIONS_DECODER.decode, lambda page: len(page.data)
+        return decoder_for(LocationsPage).decode, lambda page: len(page.data)
     if variant == "structs":
         from ._minimal_models import LOCATIONS_DECODER as PLAIN
 

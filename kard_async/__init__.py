@@ -1,5 +1,6 @@
 """kard-async: a fast, safe asyncio client for the Kard Rewards API, with a blocking facade."""
 
+from ._blocking import Paginator, SyncInAsyncWarning
 from ._client import AsyncKard
 from ._errors import (
     APIConnectionError,
@@ -18,9 +19,9 @@ from ._errors import (
     RequestTimeoutError,
     ResponseValidationError,
 )
-from ._pagination import AsyncPager
+from ._pagination import AsyncPaginator, RepeatedCursorError
 from ._retry import RetryPolicy
-from ._sync import Kard, Pager, SyncInAsyncWarning
+from ._sync import Kard
 from ._transport import ResponseInfo
 from ._version import __version__
 
@@ -30,7 +31,7 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AsyncKard",
-    "AsyncPager",
+    "AsyncPaginator",
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
@@ -39,9 +40,10 @@ __all__ = [
     "Kard",
     "KardError",
     "NotFoundError",
-    "Pager",
+    "Paginator",
     "PermissionDeniedError",
     "RateLimitError",
+    "RepeatedCursorError",
     "RequestTimeoutError",
     "ResponseInfo",
     "ResponseValidationError",

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, TypeVar
+
+from .models._base import Decoder
 
 T = TypeVar("T")
-T_co = TypeVar("T_co", covariant=True)
-
-
-class Decoder(Protocol[T_co]):
-    """Turns response bytes into a typed value (a ``msgspec.json.Decoder`` or a wrapper)."""
-
-    def decode(self, buf: bytes, /) -> T_co: ...
 
 
 @dataclass(frozen=True)

@@ -5,21 +5,21 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
+from functools import cached_property
 from types import TracebackType
-from typing import Literal, TypeVar
+from typing import Any, Literal
 
 import aiohttp
 
 from ._auth import ClientCredentials, StaticToken, TokenSource, TokenStyle
-from ._call import Call
 from ._errors import InvalidParameterError
+from ._requester import Requester
 from ._retry import RetryPolicy
 from ._transport import RequestOptions, ResponseInfo, Transport
 from ._validate import require_choice, require_int
 from ._version import __version__
 from .resources.users import AsyncUsers
 
-_T = TypeVar("_T")
 Environment = Literal["production", "sandbox"]
 ENVIRONMENTS: dict[str, str] = {
     "production": "https://rewards-api.getkard.com",
@@ -60,8 +60,6 @@ class AsyncKard:
     loop the client runs on). Callbacks (``on_response``, a ``token`` callable) run on that
     loop: with the blocking ``Kard``, on its loop thread.
     """
-
-    users: AsyncUsers
 
     def __init__(
         self,
@@ -116,15 +114,24 @@ class AsyncKard:
             target_issuer=target_issuer,
         )
         self._transport = transport
-        self._organization_id = organization_id or os.environ.get("KARD_ORGANIZATION_ID") or None
-        self._options = RequestOptions(
-            timeout=_timeout(timeout),
-            retry_policy=policy,
-            headers=dict(headers or {}),
-            retry_writes=retry_writes,
-            on_response=on_response,
+        self._requester = Requester(
+            transport,
+            RequestOptions(
+                timeout=_timeout(timeout),
+                retry_policy=policy,
+                headers=dict(headers or {}),
+                retry_writes=retry_writes,
+                on_response=on_response,
+            ),
+            organization_id or os.environ.get("KARD_ORGANIZATION_ID") or None,
         )
-        self.users = AsyncUsers(self)
+
+    # --- the resource tree: every top-level namespace is declared here, once ---
+
+    @cached_property
+    def users(self) -> AsyncUsers:
+        """Calls about one of your users: rewards, attributions."""
+        return AsyncUsers(self._requester)
 
     @staticmethod
     def _token_source(
@@ -170,7 +177,7 @@ class AsyncKard:
 
     @property
     def organization_id(self) -> str | None:
-        return self._organization_id
+        return self._requester.organization_id
 
     def with_options(
         self,
@@ -186,24 +193,25 @@ class AsyncKard:
         """A light copy with some settings changed, sharing this client's connection pool
         and token. ``headers`` are added to this client's extra headers. Closing either
         closes the shared pool: close the original when you are done."""
-        options = self._options
-        policy = retry_policy or options.retry_policy
-        if max_retries is not None:
-            require_int("max_retries", max_retries, low=0)
-            policy = replace(policy, max_retries=max_retries)
-        options = replace(
-            options,
-            timeout=options.timeout if timeout is None else _timeout(timeout),
-            retry_policy=policy,
-            retry_writes=options.retry_writes if retry_writes is None else retry_writes,
-            headers={**options.headers, **(headers or {})},
-            on_response=on_response or options.on_response,
-        )
+        options = self._requester.options
+        changes: dict[str, Any] = {}
+        if timeout is not None:
+            changes["timeout"] = _timeout(timeout)
+        if retry_policy is not None or max_retries is not None:
+            policy = retry_policy or options.retry_policy
+            if max_retries is not None:
+                require_int("max_retries", max_retries, low=0)
+                policy = replace(policy, max_retries=max_retries)
+            changes["retry_policy"] = policy
+        if retry_writes is not None:
+            changes["retry_writes"] = retry_writes
+        if headers:
+            changes["headers"] = {**options.headers, **headers}
+        if on_response is not None:
+            changes["on_response"] = on_response
         copy = object.__new__(AsyncKard)
         copy._transport = self._transport
-        copy._organization_id = organization_id or self._organization_id
-        copy._options = options
-        copy.users = AsyncUsers(copy)
+        copy._requester = self._requester.derive(organization_id=organization_id, **changes)
         return copy
 
     # --- lifecycle ---
@@ -224,23 +232,7 @@ class AsyncKard:
         await self.aclose()
 
     def __repr__(self) -> str:
-        return f"AsyncKard(base_url={self.base_url!r}, organization_id={self._organization_id!r})"
-
-    # --- used by resources ---
-
-    def _organization(self, override: str | None) -> str:
-        organization = override or self._organization_id
-        if not organization:
-            raise InvalidParameterError(
-                "organization_id",
-                override,
-                "no organization: pass organization_id= to this call or to the client "
-                "(or set KARD_ORGANIZATION_ID)",
-            )
-        return organization
-
-    async def _send(self, call: Call[_T]) -> _T:
-        return await self._transport.send(call, self._options)
+        return f"AsyncKard(base_url={self.base_url!r}, organization_id={self.organization_id!r})"
 
 
 # One attempt: the token is fetched inside the API call's attempt, so the call's own retry

@@ -117,6 +117,25 @@ class Transport:
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def owns_session(self) -> bool:
+        """False when the caller passed its own ``session`` (never closed by the client)."""
+        return self._owns_session
+
+    def abandon(self) -> list[object]:
+        """Make this transport inert without closing anything (in a child after ``fork()``:
+        its sockets and its loop's epoll instance are the parent's). Returns the objects
+        the caller must keep alive so that no destructor closes them later."""
+        self._closed = True  # a stale coroutine of this client fails instead of using it
+        session, self._session = self._session, None
+        if session is None:
+            return []
+        connector = session.connector
+        if connector is not None and hasattr(connector, "_closed"):
+            # aiohttp's destructors neither close nor warn about a connector marked closed.
+            connector._closed = True
+        return [session]
+
     def _get_session(self) -> aiohttp.ClientSession:
         # Created on first use, inside the running loop that will use it.
         if self._closed:

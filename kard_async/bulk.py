@@ -1,112 +1,169 @@
-"""Fan-out bulk attribution uploads: any number of events, for any number of users.
+"""The batch engine behind every ``bulk_*`` helper: any number of items, in as few requests
+as the API allows, with every input item accounted for exactly once.
 
-Events are grouped by user into requests of at most 100, sent with bounded, adaptive
-concurrency, and every input event is accounted for in exactly one of
-``report.jobs`` (accepted), ``report.failed`` or ``report.invalid``.
+A helper is a :class:`BatchSpec`: how to check an input item and find its batch key (a user
+id, or the organization), how many items one request takes, how to encode a batch and where
+to send it. The engine does the rest, the same way for every helper:
 
-Memory stays bounded whatever the input size: the input is consumed lazily, full batches
-wait in a short queue (the producer pauses when it is full), and partial batches are sent
-early, largest first, whenever more than ``max_buffered_events`` are waiting for their
-batch to fill.
+* the input is consumed lazily (a blocking iterator a chunk at a time in a worker thread),
+  grouped by key into batches, and memory stays bounded: full batches wait in a short queue
+  and partial ones are sent early, largest first, when too many items wait;
+* up to ``concurrency`` requests are in flight; when the server pushes back (429/503) the
+  limit halves and grows back, and ``Retry-After`` pauses the whole client;
+* a request is retried only when it surely was not processed;
+* per-item outcomes: a 400 (or 409) whose errors point at items (``/data/N``, or an item's
+  ``id``) makes those items invalid and sends the rest again; a 207 multi-status files each
+  failed item under invalid (4xx) or failed (otherwise) and never re-sends what was accepted;
+* every item ends up in exactly one of ``report.jobs`` (accepted), ``report.failed`` or
+  ``report.invalid``, also when the upload is cancelled or a callback raises (the partial
+  report is then attached to the exception as ``kard_bulk_report``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import re
+import threading
 import time
-from collections.abc import AsyncIterable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Union
+from typing import Any, Generic, TypeVar
 
-import anyio.to_thread
-
+from ._call import Call
 from ._errors import (
     APIConnectionError,
     APIStatusError,
     AuthenticationError,
     BadRequestError,
-    InvalidParameterError,
+    ConflictError,
+    ErrorObject,
     KardError,
     ResponseValidationError,
 )
+from ._requester import Requester
 from ._transport import ResponseInfo
-from ._validate import require_id
-from .models.attributions import AttributionEvent, as_event
-
-if TYPE_CHECKING:
-    from .resources.attributions import AsyncAttributions
+from ._validate import require_int
+from .models._base import decoder_for
 
 __all__ = [
     "AcceptedBatch",
+    "BatchSpec",
     "BulkProgress",
     "BulkReport",
     "BulkUploadError",
-    "EventInput",
-    "EventsInput",
     "FailedBatch",
     "InvalidEvent",
+    "InvalidItem",
 ]
 
-BATCH_SIZE = 100
+ItemT = TypeVar("ItemT")
+ResultT = TypeVar("ResultT")
+
+MAX_CONCURRENCY = 1024
 _PROGRESS_INTERVAL = 0.1
 _READ_CHUNK = 1024  # input items read per worker-thread hop from a (possibly blocking) iterator
 _POINTER = re.compile(r"^/data/(\d+)(?:/|$)")
 
-EventInput = Union[AttributionEvent, Mapping[str, Any]]  # noqa: UP007
-EventsInput = Union[  # noqa: UP007
-    Iterable[tuple[str, EventInput]],
-    AsyncIterable[tuple[str, EventInput]],
-    Mapping[str, Iterable[EventInput]],
-]
+
+@dataclass(frozen=True)
+class BatchSpec(Generic[ItemT, ResultT]):
+    """One bulk helper, as configuration of the engine.
+
+    ``prepare(item)`` checks one input item and returns ``(key, checked item)``, raising
+    ``InvalidParameterError`` for a bad one; batches hold items of one key, at most
+    ``max_batch`` of them. ``path(organization, key)`` is where a batch goes, as
+    ``encode(items)``; the answer decodes as ``result`` (``unwrap``: from its ``data``).
+    ``job_id(result)`` names an accepted batch; ``item_errors(result)`` lists the items a
+    207 multi-status refused, matched to items by ``item_id`` (or ``/data/N`` pointers).
+    ``resend(key, item)`` is the input form of an item, for ``failed_items()``; ``noun``
+    names the items in messages (``max_buffered_<noun>``).
+    """
+
+    max_batch: int
+    prepare: Callable[[object], tuple[str, ItemT]]
+    path: Callable[[str, str], str]
+    encode: Callable[[list[ItemT]], bytes]
+    result: type[ResultT]
+    job_id: Callable[[ResultT], str | None]
+    resend: Callable[[str, ItemT], object]
+    noun: str = "items"
+    unwrap: bool = False
+    item_errors: Callable[[ResultT], Sequence[ErrorObject]] = lambda result: ()
+    item_id: Callable[[ItemT], str] | None = None
 
 
 @dataclass(frozen=True)
 class AcceptedBatch:
-    """One accepted request: ``event_count`` events of ``user_id``, queued as ``job_id``.
+    """One accepted request: ``count`` items of batch ``key`` (a user id, or the
+    organization), e.g. queued as job ``job_id``. ``job_id`` is None when the server
+    accepted the request (2xx) but named no job, or its answer could not be read."""
 
-    ``job_id`` is None when the server accepted the request (2xx) but its answer could not
-    be read.
-    """
-
-    user_id: str
+    key: str
     job_id: str | None
-    event_count: int
+    count: int
+
+    @property
+    def user_id(self) -> str:
+        return self.key
+
+    @property
+    def event_count(self) -> int:
+        return self.count
 
 
 @dataclass(frozen=True)
 class FailedBatch:
-    """One request that did not get through.
+    """Items of one request that did not get through.
 
-    ``outcome_unknown`` is True when the server may have processed it anyway (the connection
-    broke while waiting for the answer, or a 5xx other than 503): re-sending those events
-    may duplicate them. Otherwise the server surely did not record them.
+    ``outcome_unknown`` is True when the server may have processed them anyway (the
+    connection broke while waiting for the answer, or a 5xx other than 503): re-sending
+    them may duplicate them. Otherwise the server surely did not record them; ``sent`` is
+    False when they were never sent at all (the upload stopped first).
     """
 
-    user_id: str
-    events: tuple[AttributionEvent, ...]
+    key: str
+    items: tuple[Any, ...]
     error: KardError
     outcome_unknown: bool
+    sent: bool = True
+
+    @property
+    def user_id(self) -> str:
+        return self.key
+
+    @property
+    def events(self) -> tuple[Any, ...]:
+        return self.items
 
 
 @dataclass(frozen=True)
-class InvalidEvent:
+class InvalidItem:
     """An input item rejected before sending (or by the server's validation), with why.
 
-    ``index`` is its position in the input (0-based); ``user_id`` and ``event`` are what was
+    ``index`` is its position in the input (0-based); ``key`` and ``item`` are what was
     given, as given.
     """
 
     index: int
-    user_id: object
-    event: object
+    key: object
+    item: object
     reason: str
+
+    @property
+    def user_id(self) -> object:
+        return self.key
+
+    @property
+    def event(self) -> object:
+        return self.item
+
+
+InvalidEvent = InvalidItem
 
 
 @dataclass(frozen=True)
 class BulkProgress:
-    """Running totals, in events, passed to ``on_progress``."""
+    """Running totals, in items, passed to ``on_progress``."""
 
     accepted: int
     failed: int
@@ -117,44 +174,53 @@ class BulkProgress:
         return self.accepted + self.failed + self.invalid
 
 
+def _as_pair(key: str, item: object) -> object:
+    return (key, item)
+
+
 @dataclass
 class BulkReport:
-    """The outcome of ``bulk_create``: every input event is in exactly one of
+    """The outcome of a bulk upload: every input item is in exactly one of
     ``jobs`` (accepted), ``failed`` or ``invalid``."""
 
     jobs: list[AcceptedBatch] = field(default_factory=list)
     failed: list[FailedBatch] = field(default_factory=list)
-    invalid: list[InvalidEvent] = field(default_factory=list)
+    invalid: list[InvalidItem] = field(default_factory=list)
     elapsed: float = 0.0
+    resend: Callable[[str, Any], object] = field(default=_as_pair, repr=False, compare=False)
 
     @property
     def accepted(self) -> int:
-        """Number of events in accepted requests."""
-        return sum(job.event_count for job in self.jobs)
+        """Number of items in accepted requests."""
+        return sum(job.count for job in self.jobs)
 
     @property
     def failed_count(self) -> int:
-        """Number of events in failed requests."""
-        return sum(len(batch.events) for batch in self.failed)
+        """Number of items in failed requests."""
+        return sum(len(batch.items) for batch in self.failed)
 
     @property
     def ok(self) -> bool:
-        """True when every input event was accepted."""
+        """True when every input item was accepted."""
         return not self.failed and not self.invalid
 
-    def failed_events(self, *, include_unknown: bool = True) -> list[tuple[str, AttributionEvent]]:
-        """The ``(user_id, event)`` pairs of failed requests, ready to pass to ``bulk_create``
-        again. ``include_unknown=False`` leaves out requests the server may have processed,
-        so that re-sending cannot duplicate anything."""
+    def failed_items(self, *, include_unknown: bool = True) -> list[Any]:
+        """The failed items, in the form the same bulk helper takes, ready to send again.
+        ``include_unknown=False`` leaves out items the server may have processed, so that
+        re-sending cannot duplicate anything."""
         return [
-            (batch.user_id, event)
+            self.resend(batch.key, item)
             for batch in self.failed
             if include_unknown or not batch.outcome_unknown
-            for event in batch.events
+            for item in batch.items
         ]
 
+    def failed_events(self, *, include_unknown: bool = True) -> list[Any]:
+        """``failed_items()``; for attributions, ``(user_id, event)`` pairs."""
+        return self.failed_items(include_unknown=include_unknown)
+
     def raise_for_failures(self) -> None:
-        """Raise :class:`BulkUploadError` unless every event was accepted."""
+        """Raise :class:`BulkUploadError` unless every item was accepted."""
         if not self.ok:
             raise BulkUploadError(self)
 
@@ -162,10 +228,11 @@ class BulkReport:
         return BulkProgress(self.accepted, self.failed_count, len(self.invalid))
 
     def __str__(self) -> str:
-        unknown = sum(len(b.events) for b in self.failed if b.outcome_unknown)
+        unknown = sum(len(b.items) for b in self.failed if b.outcome_unknown)
+        unsent = sum(len(b.items) for b in self.failed if not b.sent)
         return (
-            f"{self.accepted} events accepted in {len(self.jobs)} requests, "
-            f"{self.failed_count} failed ({unknown} with unknown outcome), "
+            f"{self.accepted} accepted in {len(self.jobs)} requests, "
+            f"{self.failed_count} failed ({unknown} with unknown outcome, {unsent} never sent), "
             f"{len(self.invalid)} invalid, in {self.elapsed:.2f}s"
         )
 
@@ -205,30 +272,73 @@ class _AdaptiveLimit:
         self.limit = min(float(self.maximum), self.limit + 1.0 / self.limit)
 
 
-@dataclass
 class _Batch:
-    user_id: str
-    events: list[AttributionEvent]
-    indexes: list[int]
+    __slots__ = ("indexes", "items", "key")
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.items: list[Any] = []
+        self.indexes: list[int] = []
 
 
-class BulkUploader:
-    """One ``bulk_create`` run. Not reusable."""
+def check_bulk_arguments(noun: str, concurrency: int, max_buffered: int, max_retries: int) -> None:
+    require_int("concurrency", concurrency, low=1, high=MAX_CONCURRENCY)
+    require_int(f"max_buffered_{noun}", max_buffered, low=1)
+    require_int("max_retries", max_retries, low=0)
+
+
+async def upload(
+    spec: BatchSpec[ItemT, ResultT],
+    requester: Requester,
+    items: Iterable[Any] | AsyncIterable[Any],
+    *,
+    concurrency: int,
+    max_buffered: int,
+    max_retries: int,
+    on_progress: Callable[[BulkProgress], None] | None,
+) -> BulkReport:
+    """Run one bulk upload of ``items`` as ``spec`` describes, through ``requester``."""
+    check_bulk_arguments(spec.noun, concurrency, max_buffered, max_retries)
+    organization = requester.organization()
+    engine: _Engine[ItemT, ResultT] = _Engine(
+        spec, organization, concurrency, max_buffered, on_progress
+    )
+    user_hook = requester.options.on_response
+
+    def on_response(info: ResponseInfo) -> None:
+        engine.on_response(info)
+        if user_hook is not None:
+            user_hook(info)
+
+    policy = requester.options.retry_policy
+    engine.send = requester.derive(
+        retry_policy=type(policy)(**{**policy.__dict__, "max_retries": max_retries}),
+        on_response=on_response,
+    ).send
+    return await engine.run(items)
+
+
+class _Engine(Generic[ItemT, ResultT]):
+    """One upload. Not reusable."""
+
+    send: Callable[[Call[ResultT]], Awaitable[ResultT]]
 
     def __init__(
         self,
-        attributions: AsyncAttributions,
-        *,
+        spec: BatchSpec[ItemT, ResultT],
+        organization: str,
         concurrency: int,
-        max_buffered_events: int,
+        max_buffered: int,
         on_progress: Callable[[BulkProgress], None] | None,
     ) -> None:
-        self._attributions = attributions
+        self._spec = spec
+        self._organization = organization
+        self._decoder = decoder_for(spec.result, unwrap=spec.unwrap)
         self._limit = _AdaptiveLimit(concurrency)
         self._concurrency = concurrency
-        self._max_buffered = max_buffered_events
+        self._max_buffered = max_buffered
         self._on_progress = on_progress
-        self._report = BulkReport()
+        self._report = BulkReport(resend=spec.resend)
         self._accepted = 0
         self._failed = 0
         self._last_progress = 0.0
@@ -236,33 +346,44 @@ class BulkUploader:
         # batch would fail the same way, so it is reported failed without being sent.
         self._refused: KardError | None = None
         self._buffers: dict[str, _Batch] = {}
-        self._in_flight: dict[int, _Batch] = {}
+        self._in_flight: set[_Batch] = set()  # on the wire: outcome unknown if interrupted
+        self._held: set[_Batch] = set()  # taken by a worker, not sent yet
         self._ready: list[_Batch] = []
         self._buffered = 0
         self._queue: asyncio.Queue[_Batch | None] = asyncio.Queue(maxsize=concurrency)
+        self._workers: list[asyncio.Future[None]] = []
+        self._idle = 0  # workers started and waiting for a batch
+        self._crashed: asyncio.Future[BaseException]
 
     def on_response(self, info: ResponseInfo) -> None:
         if info.status in (429, 503):
             self._limit.pushed_back()
 
-    async def run(self, events: EventsInput) -> BulkReport:
+    async def run(self, items: Iterable[Any] | AsyncIterable[Any]) -> BulkReport:
         started = time.monotonic()
-        workers = [asyncio.ensure_future(self._worker()) for _ in range(self._concurrency)]
-        producer = asyncio.ensure_future(self._produce(events, len(workers)))
-        tasks = [producer, *workers]
+        self._crashed = asyncio.get_running_loop().create_future()
+        producer = asyncio.ensure_future(self._produce(items))
         try:
             # Whichever fails first ends the upload: a producer blocked on a full queue must
             # not wait forever for workers that died.
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-            for task in done:
-                if task.exception() is not None:
-                    raise task.exception()  # type: ignore[misc]
+            first: list[asyncio.Future[Any]] = [producer, self._crashed]
+            await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)
+            if self._crashed.done():
+                raise self._crashed.result()
+            producer.result()
+            while self._workers:
+                done, _ = await asyncio.wait(self._workers, return_when=asyncio.FIRST_EXCEPTION)
+                for task in done:
+                    self._workers.remove(task)
+                    task.result()
         except BaseException as error:
+            tasks = [producer, *self._workers]
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             self._settle_unfinished(error)
-            # Every event taken from the input so far, accounted for: what not to resend.
+            self._report.elapsed = time.monotonic() - started
+            # Every item taken from the input so far, accounted for: what not to resend.
             error.kard_bulk_report = self._report  # type: ignore[attr-defined]
             raise
         self._report.elapsed = time.monotonic() - started
@@ -270,44 +391,52 @@ class BulkUploader:
         return self._report
 
     def _settle_unfinished(self, cause: BaseException) -> None:
-        """After a failure or cancellation: requests in flight may have been processed;
-        batches still queued or buffered were never sent."""
+        """After a failure or cancellation: requests on the wire may have been processed;
+        batches held by workers, queued or buffered were never sent."""
         self._on_progress = None
         stopped = KardError(f"the upload stopped ({type(cause).__name__}) first")
-        for batch in self._in_flight.values():
+        for batch in self._in_flight:
             self._fail(batch, stopped, outcome_unknown=True)
-        unsent = [*self._ready, *self._buffers.values()]
+        unsent = [*self._held, *self._ready, *self._buffers.values()]
         while not self._queue.empty():
             queued = self._queue.get_nowait()
             if queued is not None:
                 unsent.append(queued)
         for batch in unsent:
-            self._fail(batch, stopped, outcome_unknown=False)
+            self._fail(batch, stopped, outcome_unknown=False, sent=False)
+        self._in_flight.clear()
+        self._held.clear()
+        self._ready.clear()
+        self._buffers.clear()
 
-    # --- producer: validate, group by user, hand out batches ---
+    # --- producer: check, group by key, hand out batches ---
 
-    async def _produce(self, events: EventsInput, workers: int) -> None:
-        # Per item only a plain call: a coroutine per event cost more than all the rest of
+    async def _produce(self, items: Iterable[Any] | AsyncIterable[Any]) -> None:
+        # Per item only a plain call: a coroutine per item cost more than all the rest of
         # the bookkeeping. Only a full batch (or a full buffer) awaits.
         take = self._take
         index = 0
-        if isinstance(events, AsyncIterable):
-            async for item in events:
+        if isinstance(items, AsyncIterable):
+            async for item in items:
                 if take(index, item):
                     await self._drain()
                 index += 1
-        elif isinstance(events, (Sequence, Mapping)):  # already in memory: read inline
-            for index, item in enumerate(_pairs(events)):
+        elif isinstance(items, (Sequence, InMemory)):  # already in memory: read inline
+            for index, item in enumerate(items):
                 if take(index, item):
                     await self._drain()
         else:
             # An iterator may block (a file, a pipe, a database cursor): read it a chunk at a
             # time in a worker thread, so the event loop (for Kard, every caller) runs on.
-            iterator = iter(events)
+            reader = _ChunkReader(iter(items))
             while True:
-                chunk, failure = await anyio.to_thread.run_sync(
-                    _next_chunk, iterator, abandon_on_cancel=True
-                )
+                try:
+                    chunk, failure = await reader.next_chunk()
+                except _Interrupted as stopped:
+                    for item in stopped.chunk:  # taken from the input: reported as unsent
+                        take(index, item)
+                        index += 1
+                    raise
                 for item in chunk:
                     if take(index, item):
                         await self._drain()
@@ -316,28 +445,28 @@ class BulkUploader:
                     raise failure
                 if not chunk:
                     break
-        for user_id in list(self._buffers):
-            await self._dispatch(self._buffers[user_id])
-            del self._buffers[user_id]
-        for _ in range(workers):
+        for key in list(self._buffers):
+            await self._dispatch(self._buffers[key])
+            del self._buffers[key]
+        for _ in self._workers:
             await self._queue.put(None)
 
     def _take(self, index: int, item: object) -> bool:
         """Buffer one input item; True when a batch is ready or the buffer is over its limit."""
         try:
-            user_id, event = _validate(item)
-        except InvalidParameterError as error:
-            pair = item if isinstance(item, tuple) and len(item) == 2 else (None, item)
+            key, checked = self._spec.prepare(item)
+        except KardError as error:
+            pair = item if type(item) is tuple and len(item) == 2 else (None, item)
             self._invalid(index, pair[0], pair[1], str(error))
             return False
-        batch = self._buffers.get(user_id)
+        batch = self._buffers.get(key)
         if batch is None:
-            batch = self._buffers[user_id] = _Batch(user_id, [], [])
-        batch.events.append(event)
+            batch = self._buffers[key] = _Batch(key)
+        batch.items.append(checked)
         batch.indexes.append(index)
         self._buffered += 1
-        if len(batch.events) == BATCH_SIZE:
-            del self._buffers[user_id]
+        if len(batch.items) == self._spec.max_batch:
+            del self._buffers[key]
             self._ready.append(batch)
             return True
         return self._buffered > self._max_buffered
@@ -352,88 +481,158 @@ class BulkUploader:
     async def _flush_largest(self) -> None:
         # Largest partial batches first: they cost the fewest extra requests.
         target = self._max_buffered // 2
-        for batch in sorted(self._buffers.values(), key=lambda b: len(b.events), reverse=True):
+        for batch in sorted(self._buffers.values(), key=lambda b: len(b.items), reverse=True):
             if self._buffered <= target:
                 break
             await self._dispatch(batch)
-            del self._buffers[batch.user_id]  # only once queued: a cancelled put keeps it here
+            del self._buffers[batch.key]  # only once queued: a cancelled put keeps it here
 
     async def _dispatch(self, batch: _Batch) -> None:
-        self._buffered -= len(batch.events)
+        if not self._idle and len(self._workers) < self._concurrency:
+            # Workers are started as batches come, so the work is sized by the input.
+            self._idle += 1
+            self._workers.append(asyncio.ensure_future(self._worker()))
         await self._queue.put(batch)
+        self._buffered -= len(batch.items)
 
-    # --- workers: send batches, account for every event ---
+    # --- workers: send batches, account for every item ---
 
     async def _worker(self) -> None:
-        while (batch := await self._queue.get()) is not None:
-            self._in_flight[id(batch)] = batch
-            await self._limit.acquire()
-            try:
-                await self._send(batch)
-            finally:
-                await self._limit.release()
-            del self._in_flight[id(batch)]  # not reached when cancelled mid-request
+        try:
+            while (batch := await self._queue.get()) is not None:
+                self._idle -= 1
+                self._held.add(batch)
+                await self._limit.acquire()
+                try:
+                    await self._send(batch)  # settles the batch, unless interrupted
+                finally:
+                    await self._limit.release()
+                self._idle += 1
+        except BaseException as error:
+            if not self._crashed.done():
+                self._crashed.set_result(error)
+            raise
 
     async def _send(self, batch: _Batch) -> None:
         if self._refused is not None:
-            self._fail(batch, self._refused, outcome_unknown=False)
+            self._held.discard(batch)
+            self._fail(batch, self._refused, outcome_unknown=False, sent=False)
             return
+        spec = self._spec
+        call = Call(
+            "POST",
+            spec.path(self._organization, batch.key),
+            self._decoder,
+            body=spec.encode(batch.items),
+            write=True,
+        )
+        self._held.discard(batch)
+        self._in_flight.add(batch)
         try:
-            job = await self._attributions._create_checked(batch.user_id, batch.events)
+            result = await self.send(call)
         except ResponseValidationError as error:
+            self._in_flight.discard(batch)
             if error.before_send:  # the token response was unreadable: nothing was sent
                 self._fail(batch, error, outcome_unknown=False)
             elif 200 <= error.status < 300:  # accepted; only the answer was unreadable
                 self._accept(batch, None)
             else:
                 self._fail(batch, error, outcome_unknown=True)
-        except BadRequestError as error:
+        except (BadRequestError, ConflictError) as error:
+            self._in_flight.discard(batch)
             await self._rejected(batch, error)
         except AuthenticationError as error:  # even after a fresh token: stop sending
+            self._in_flight.discard(batch)
             self._refused = error
             self._fail(batch, error, outcome_unknown=False)
         except (APIStatusError, APIConnectionError) as error:
+            self._in_flight.discard(batch)
             self._fail(batch, error, outcome_unknown=error.outcome_unknown)
         else:
+            self._in_flight.discard(batch)
             self._limit.succeeded()
-            self._accept(batch, job.id)
+            self._accepted_with_errors(batch, result)
 
-    async def _rejected(self, batch: _Batch, error: BadRequestError) -> None:
+    def _accepted_with_errors(self, batch: _Batch, result: ResultT) -> None:
+        """A 2xx, possibly a 207 multi-status: file refused items, accept the rest."""
+        refused = self._match(batch, self._spec.item_errors(result))
+        for position, error in sorted(refused.items()):
+            reason = f"server: {_describe(error)}"
+            status = _status(error)
+            if status is not None and 400 <= status < 500:
+                self._invalid(batch.indexes[position], batch.key, batch.items[position], reason)
+            else:
+                item = batch.items[position]
+                self._record_failed(
+                    FailedBatch(batch.key, (item,), KardError(reason), outcome_unknown=False)
+                )
+        if refused:
+            keep = [i for i in range(len(batch.items)) if i not in refused]
+            batch.items = [batch.items[i] for i in keep]
+            batch.indexes = [batch.indexes[i] for i in keep]
+        if batch.items:
+            self._accept(batch, self._spec.job_id(result))
+        else:
+            self._progress()
+
+    async def _rejected(self, batch: _Batch, error: APIStatusError) -> None:
         """The server refused the whole batch (nothing recorded). If its errors point at
-        events, those become invalid and the rest are sent again."""
-        bad: dict[int, str] = {}
-        for item in error.errors:
-            match = _POINTER.match(item.source.pointer or "") if item.source else None
-            if match and int(match.group(1)) < len(batch.events):
-                bad.setdefault(int(match.group(1)), item.detail or item.title or str(error))
+        items, those become invalid and the rest are sent again."""
+        bad = self._match(batch, error.errors)
         if not bad:
             self._fail(batch, error, outcome_unknown=False)
             return
-        for position, reason in sorted(bad.items()):
+        for position, item_error in sorted(bad.items()):
             self._invalid(
-                batch.indexes[position], batch.user_id, batch.events[position], f"server: {reason}"
+                batch.indexes[position],
+                batch.key,
+                batch.items[position],
+                f"server: {_describe(item_error) or error}",
             )
-        keep = [i for i in range(len(batch.events)) if i not in bad]
-        # The same batch object, trimmed: whatever happens next accounts for these events once.
-        batch.events = [batch.events[i] for i in keep]
+        keep = [i for i in range(len(batch.items)) if i not in bad]
+        # The same batch object, trimmed: whatever happens next accounts for these items once.
+        batch.items = [batch.items[i] for i in keep]
         batch.indexes = [batch.indexes[i] for i in keep]
         if keep:
             await self._send(batch)
 
+    def _match(self, batch: _Batch, errors: Sequence[ErrorObject]) -> dict[int, ErrorObject]:
+        """Positions in ``batch`` that ``errors`` point at (``/data/N`` or the item's id)."""
+        if not errors:
+            return {}
+        item_id = self._spec.item_id
+        positions: dict[str, int] = {}
+        if item_id is not None:
+            positions = {item_id(item): n for n, item in enumerate(batch.items)}
+        found: dict[int, ErrorObject] = {}
+        for error in errors:
+            pointer = error.source.pointer if error.source is not None else None
+            match = _POINTER.match(pointer or "")
+            if match and int(match.group(1)) < len(batch.items):
+                found.setdefault(int(match.group(1)), error)
+            elif error.id is not None and error.id in positions:
+                found.setdefault(positions[error.id], error)
+        return found
+
     def _accept(self, batch: _Batch, job_id: str | None) -> None:
-        self._report.jobs.append(AcceptedBatch(batch.user_id, job_id, len(batch.events)))
-        self._accepted += len(batch.events)
+        self._report.jobs.append(AcceptedBatch(batch.key, job_id, len(batch.items)))
+        self._accepted += len(batch.items)
         self._progress()
 
-    def _fail(self, batch: _Batch, error: KardError, *, outcome_unknown: bool) -> None:
-        self._report.failed.append(
-            FailedBatch(batch.user_id, tuple(batch.events), error, outcome_unknown)
+    def _fail(
+        self, batch: _Batch, error: KardError, *, outcome_unknown: bool, sent: bool = True
+    ) -> None:
+        self._record_failed(
+            FailedBatch(batch.key, tuple(batch.items), error, outcome_unknown, sent)
         )
-        self._failed += len(batch.events)
+
+    def _record_failed(self, failed: FailedBatch) -> None:
+        self._report.failed.append(failed)
+        self._failed += len(failed.items)
         self._progress()
 
-    def _invalid(self, index: int, user_id: object, event: object, reason: str) -> None:
-        self._report.invalid.append(InvalidEvent(index, user_id, event, reason))
+    def _invalid(self, index: int, key: object, item: object, reason: str) -> None:
+        self._report.invalid.append(InvalidItem(index, key, item, reason))
         self._progress()
 
     def _progress(self, *, force: bool = False) -> None:
@@ -445,27 +644,71 @@ class BulkUploader:
             self._on_progress(BulkProgress(self._accepted, self._failed, len(self._report.invalid)))
 
 
-def _next_chunk(iterator: Iterator[Any]) -> tuple[list[Any], Exception | None]:
-    """Up to ``_READ_CHUNK`` items, and the error that stopped the iterator early, if any."""
-    chunk: list[Any] = []
+class InMemory(Iterable[ItemT]):
+    """Marks an iterable over data already in memory: read inline, not in a worker thread."""
+
+    def __init__(self, items: Iterable[ItemT]) -> None:
+        self._items = items
+
+    def __iter__(self) -> Iterator[ItemT]:
+        return iter(self._items)
+
+
+class _ChunkReader:
+    """Reads a blocking iterator in a worker thread, a chunk per hop. When the upload is
+    cancelled, the thread stops after the item it is reading, and every item it took from
+    the iterator is still handed back (so the report covers it); it never reads on."""
+
+    def __init__(self, iterator: Iterator[Any]) -> None:
+        self._iterator = iterator
+        self._stop = threading.Event()
+
+    def _read(self) -> tuple[list[Any], Exception | None]:
+        chunk: list[Any] = []
+        try:
+            for item in self._iterator:
+                chunk.append(item)
+                if len(chunk) == _READ_CHUNK or self._stop.is_set():
+                    break
+        except Exception as error:
+            return chunk, error
+        return chunk, None
+
+    async def next_chunk(self) -> tuple[list[Any], Exception | None]:
+        if self._stop.is_set():
+            return [], None
+        future = asyncio.get_running_loop().run_in_executor(None, self._read)
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            self._stop.set()
+            chunk, _ = await _uncancellable(future)
+            # Handed back through the cancellation: the producer takes these items first.
+            raise _Interrupted(chunk) from None
+
+
+class _Interrupted(asyncio.CancelledError):
+    def __init__(self, chunk: list[Any]) -> None:
+        super().__init__()
+        self.chunk = chunk
+
+
+async def _uncancellable(
+    future: asyncio.Future[tuple[list[Any], Exception | None]],
+) -> tuple[list[Any], Exception | None]:
+    while True:
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            continue
+
+
+def _describe(error: ErrorObject) -> str:
+    return error.detail or error.title or ""
+
+
+def _status(error: ErrorObject) -> int | None:
     try:
-        chunk.extend(itertools.islice(iterator, _READ_CHUNK))
-    except Exception as error:
-        return chunk, error
-    return chunk, None
-
-
-def _pairs(events: Iterable[Any] | Mapping[str, Iterable[Any]]) -> Iterable[Any]:
-    if isinstance(events, Mapping):
-        return (
-            (user_id, event) for user_id, user_events in events.items() for event in user_events
-        )
-    return events
-
-
-def _validate(item: object) -> tuple[str, AttributionEvent]:
-    if not isinstance(item, tuple) or len(item) != 2:
-        raise InvalidParameterError("item", item, "must be a (user_id, event) pair")
-    user_id, event = item
-    require_id("user_id", user_id)
-    return user_id, as_event(event)
+        return int(error.status) if error.status is not None else None
+    except ValueError:
+        return None

@@ -175,10 +175,11 @@ def test_decode_variants_run(page_file: Path, variant: str) -> None:
 
 def test_plain_structs_decode_the_same_page_as_ours(page_file: Path) -> None:
     from benchmarks._minimal_models import LOCATIONS_DECODER as PLAIN
-    from kard_async.models.rewards import LOCATIONS_DECODER
+    from kard_async.models import LocationsPage
+    from kard_async.models._base import decoder_for
 
     body = page_file.read_bytes()
-    plain, page = PLAIN.decode(body), LOCATIONS_DECODER.decode(body)
+    plain, page = PLAIN.decode(body), decoder_for(LocationsPage).decode(body)
     assert [loc.id for loc in plain.data] == [loc.id for loc in page.data]
     assert [item.id for item in plain.included] == [item.id for item in page.included]
 

@@ -339,13 +339,18 @@ async def test_programming_errors_propagate(kard: AsyncKard) -> None:
 async def test_arguments_are_checked_before_anything_is_sent(
     kard: AsyncKard, kard_emulator: KardEmulator
 ) -> None:
-    for kwargs in ({"concurrency": 0}, {"max_buffered_events": 0}, {"max_retries": -1}):
+    for kwargs in (
+        {"concurrency": 0},
+        {"concurrency": 1_000_000},
+        {"max_buffered_events": 0},
+        {"max_retries": -1},
+    ):
         with pytest.raises(ValueError, match=next(iter(kwargs))):
             await kard.users.attributions.bulk_create(pairs(10, users=1), **kwargs)  # type: ignore[arg-type]
-    no_org = kard.with_options()
-    no_org._organization_id = None
+    no_org = AsyncKard(token="t", base_url=kard.base_url)
     with pytest.raises(ValueError, match="organization_id"):
         await no_org.users.attributions.bulk_create(pairs(10, users=1))
+    await no_org.aclose()
     assert not kard_emulator.requests
 
 

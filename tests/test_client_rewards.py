@@ -21,7 +21,7 @@ def miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 async def all_locations(kard: AsyncKard, **filters: object) -> list[Location]:
-    return [loc async for loc in kard.users.rewards.iter_locations(USER, **filters)]  # type: ignore[arg-type]
+    return [loc async for loc in kard.users.rewards.locations(USER, **filters)]  # type: ignore[arg-type]
 
 
 async def test_radius_search_returns_only_locations_within_radius(kard: AsyncKard) -> None:
@@ -145,7 +145,7 @@ async def test_cursor_walk_forward_and_back(kard: AsyncKard) -> None:
     assert backward == forward
 
 
-async def test_iter_locations_visits_every_item_once(
+async def test_async_for_over_locations_visits_every_item_once(
     kard: AsyncKard, kard_emulator: KardEmulator
 ) -> None:
     manual: list[str] = []
@@ -164,7 +164,7 @@ async def test_iter_locations_visits_every_item_once(
     before = len(kard_emulator.requests)
     iterated = [
         loc.id
-        async for loc in kard.users.rewards.iter_locations(
+        async for loc in kard.users.rewards.locations(
             USER, latitude=PHILLY[0], longitude=PHILLY[1], radius=20, page_size=9
         )
     ]
@@ -173,30 +173,37 @@ async def test_iter_locations_visits_every_item_once(
     assert len(kard_emulator.requests) - before == pages  # one request per page
 
 
-async def test_iter_offers_visits_every_item_once(
+async def test_async_for_over_offers_visits_every_item_once(
     kard: AsyncKard, kard_emulator: KardEmulator
 ) -> None:
     everything = await kard.users.rewards.offers(USER, page_size=1000, sort="name")
     assert everything.next_cursor is None
     names = [offer.name for offer in everything.data]
     assert names == sorted(names, key=str.casefold)
-    iterated = [
-        offer async for offer in kard.users.rewards.iter_offers(USER, page_size=5, sort="name")
-    ]
+    iterated = [offer async for offer in kard.users.rewards.offers(USER, page_size=5, sort="name")]
     assert [o.id for o in iterated] == [o.id for o in everything.data]
     assert sum(1 for r in kard_emulator.requests if r.path.endswith("/offers")) == 1 + math.ceil(
         len(names) / 5
     )
 
 
-async def test_pager_next_page_and_early_break(kard: AsyncKard) -> None:
-    pager = kard.users.rewards.iter_offers(USER, page_size=10, is_targeted=True)
-    first = await pager.next_page()
-    assert first is not None
+async def test_page_next_page_and_early_break(kard: AsyncKard) -> None:
+    first = await kard.users.rewards.offers(USER, page_size=2, is_targeted=True)
     assert first.data
     assert all(o.attributes.is_targeted for o in first.data)
+    assert first.has_next_page()
+    second = await first.next_page()
+    assert second is not None
+    assert type(second) is type(first)
+    assert {o.id for o in second.data}.isdisjoint(o.id for o in first.data)
+    assert all(o.attributes.is_targeted for o in second.data)  # the same filters
+    last = second
+    while (following := await last.next_page()) is not None:
+        last = following
+    assert not last.has_next_page()
+    assert await last.next_page() is None
     count = 0
-    async for _ in kard.users.rewards.iter_offers(USER, page_size=2):
+    async for _ in kard.users.rewards.offers(USER, page_size=2):
         count += 1
         if count == 3:
             break

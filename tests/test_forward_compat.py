@@ -139,7 +139,8 @@ async def test_placement_content_decodes_with_extras(
 
 
 async def test_unknown_data_item_type_is_kept(kard: AsyncKard) -> None:
-    from kard_async.models.rewards import PLACEMENT_CONTENT_DECODER
+    from kard_async.models import PlacementContent
+    from kard_async.models._base import decoder_for
 
     body = msgspec.json.encode(
         {
@@ -150,7 +151,7 @@ async def test_unknown_data_item_type_is_kept(kard: AsyncKard) -> None:
             "meta": {"placementName": "Future"},
         }
     )
-    content = PLACEMENT_CONTENT_DECODER.decode(body)
+    content = decoder_for(PlacementContent).decode(body)
     assert [b.id for b in content.batches] == ["slot-1"]
     (unknown,) = [item for item in content.data if isinstance(item, UnknownResource)]
     assert (unknown.type, unknown.id, unknown.attributes) == (

@@ -204,7 +204,7 @@ async def test_a_new_resource_type_in_data_is_set_aside_not_fatal(
         assert [(r.type, r.id, r.attributes) for r in page.unknown] == [
             ("cardLinkedOffer", "o2", {"name": "Novel"})
         ]
-        assert [o.id async for o in kard.users.rewards.iter_offers("u")] == ["o1"]
+        assert [o.id async for o in kard.users.rewards.offers("u")] == ["o1"]
 
 
 async def test_a_new_offer_type_inside_a_placement_slot_is_set_aside(

@@ -26,10 +26,12 @@ from kard_async import (
     InvalidParameterError,
     Kard,
     NotFoundError,
+    Paginator,
     ResponseInfo,
     RetryPolicy,
+    SyncInAsyncWarning,
 )
-from kard_async._sync import Pager, SyncInAsyncWarning, _portal
+from kard_async._blocking import portal as _portal
 from kard_async._sync.rewards import Rewards
 from kard_async.bulk import BulkProgress
 from kard_async.models import Job, Location, LocationsPage, OfferActivation, OfferAttribution
@@ -104,7 +106,9 @@ def event(n: int) -> OfferAttribution:
 
 def test_calls_return_plain_results(kard: Kard, kard_emulator: KardEmulator) -> None:
     page = kard.users.rewards.locations(USER, latitude=LAT, longitude=LON, radius=5)
-    assert isinstance(page, LocationsPage)
+    assert isinstance(page, Paginator)
+    assert isinstance(page.page, LocationsPage)
+    assert page.included == page.page.included  # other page attributes, read through
     assert page.data
     assert all(isinstance(loc, Location) for loc in page.data)
     job = kard.users.attributions.create(USER, [event(1), event(2)])
@@ -124,8 +128,8 @@ def test_errors_are_the_async_exception_classes(kard: Kard, kard_emulator: KardE
     with pytest.raises(InvalidParameterError) as invalid:
         kard.users.rewards.locations(USER, latitude=10.0)
     assert invalid.value.parameter == "longitude"
-    with pytest.raises(InvalidParameterError):  # a plain method: checked before any request
-        kard.users.rewards.iter_locations(USER, page_size=0)
+    with pytest.raises(InvalidParameterError):  # checked before any request
+        kard.users.rewards.locations(USER, page_size=0)
     kard_emulator.inject(Fault(kind="status", status=404, path="offers"))
     with pytest.raises(NotFoundError) as missing:
         kard.users.rewards.offers(USER)
@@ -149,26 +153,24 @@ def test_bulk_create_with_a_progress_callback(kard: Kard, kard_emulator: KardEmu
 
 
 def test_iterators_fetch_one_page_per_request(kard: Kard, kard_emulator: KardEmulator) -> None:
-    pager = kard.users.rewards.iter_locations(USER, page_size=40)
-    assert isinstance(pager, Pager)
-    assert iter(pager) is pager
-    assert location_requests(kard_emulator) == []  # lazy: nothing fetched yet
-    locations = list(pager)
+    first = kard.users.rewards.locations(USER, page_size=40)
+    assert isinstance(first, Paginator)
+    assert len(location_requests(kard_emulator)) == 1  # the call fetched the first page
+    locations = list(first)
     pages = len(location_requests(kard_emulator))
     assert pages == math.ceil(len(locations) / 40) or pages == len(locations) // 40 + 1
     assert len({loc.id for loc in locations}) == len(locations) > 80
-    assert list(pager) == []  # exhausted, and no further request
-    assert len(location_requests(kard_emulator)) == pages
-
-    pager = kard.users.rewards.iter_locations(USER, page_size=40)
-    page = pager.next_page()
-    assert page is not None
-    assert [loc.id for loc in page.data] == [loc.id for loc in locations[:40]]
+    assert [loc.id for loc in first.data] == [loc.id for loc in locations[:40]]
+    assert first.page.data == first.data
+    second = first.next_page()
+    assert second is not None
+    assert [loc.id for loc in second.data] == [loc.id for loc in locations[40:80]]
+    assert len([p for p in first.iter_pages()]) == pages
 
 
 def test_breaking_out_early_stops_cleanly(kard: Kard, kard_emulator: KardEmulator) -> None:
     taken = []
-    for location in kard.users.rewards.iter_locations(USER, page_size=10):
+    for location in kard.users.rewards.locations(USER, page_size=10):
         taken.append(location)
         if len(taken) == 3:
             break
@@ -202,7 +204,7 @@ def test_close_is_idempotent_and_leaves_no_thread(kard_server: EmulatorServer) -
     gc.collect()
     before = {thread.ident for thread in threading.enumerate()}
     kard = make(kard_server)
-    kard.users.rewards.offers(USER, page_size=1)
+    first_page = kard.users.rewards.offers(USER, page_size=1)
     with kard.with_options(timeout=5) as copy:
         copy.users.rewards.offers(USER, page_size=1)
         assert _portal.portal_thread() in threading.enumerate()
@@ -213,7 +215,7 @@ def test_close_is_idempotent_and_leaves_no_thread(kard_server: EmulatorServer) -
     with pytest.raises(RuntimeError, match="closed"):
         kard.users.rewards.offers(USER)
     with pytest.raises(RuntimeError, match="closed"):
-        next(kard.users.rewards.iter_offers(USER))
+        list(first_page)  # its next pages cannot be fetched any more
     assert kard.base_url.startswith("http://")  # configuration stays readable
 
 
@@ -239,7 +241,7 @@ def test_a_dropped_client_is_closed_by_its_finalizer(kard_server: EmulatorServer
     kard = make(kard_server)
     kard.users.rewards.offers(USER, page_size=1)
     transport = kard._handle.client()._transport
-    pager = kard.users.rewards.iter_offers(USER, page_size=1)
+    pager = iter(kard.users.rewards.offers(USER, page_size=1))
     next(pager)
     del kard
     gc.collect()
@@ -253,8 +255,7 @@ def test_a_dropped_client_is_closed_by_its_finalizer(kard_server: EmulatorServer
 def test_sixteen_threads_share_one_client(kard: Kard) -> None:
     expected = {size: kard.users.rewards.offers(USER, page_size=size) for size in range(1, 9)}
     locations = [
-        loc.id
-        for loc in kard.users.rewards.iter_locations(USER, latitude=LAT, longitude=LON, radius=3)
+        loc.id for loc in kard.users.rewards.locations(USER, latitude=LAT, longitude=LON, radius=3)
     ]
     barrier = threading.Barrier(16)
 
@@ -268,9 +269,7 @@ def test_sixteen_threads_share_one_client(kard: Kard) -> None:
             calls += 1
         found = [
             loc.id
-            for loc in kard.users.rewards.iter_locations(
-                USER, latitude=LAT, longitude=LON, radius=3
-            )
+            for loc in kard.users.rewards.locations(USER, latitude=LAT, longitude=LON, radius=3)
         ]
         assert found == locations
         job = kard.users.attributions.create(f"user-t{worker}", [event(worker)])
@@ -314,7 +313,7 @@ async def test_inside_a_running_loop_it_works_and_warns_once(
     try:
         page = kard.users.rewards.offers(USER, page_size=2)  # no second warning (it'd raise)
         assert len(page.data) == 2
-        assert sum(1 for _ in kard.users.rewards.iter_offers(USER, page_size=50)) > 2
+        assert sum(1 for _ in kard.users.rewards.offers(USER, page_size=50)) > 2
         # The running loop is not the client's: async work still runs around the calls.
         assert await asyncio.sleep(0, "still alive") == "still alive"
     finally:
@@ -416,7 +415,7 @@ FORK = (
     PRELUDE
     + """
 import threading
-from kard_async._sync import _portal
+from kard_async._blocking import portal as _portal
 kard = make(max_retries=0, timeout=3)
 copy = kard.with_options(headers={"X-Copy": "1"})
 kard.users.rewards.offers("user-1", page_size=1)  # a pooled keep-alive connection
@@ -478,7 +477,7 @@ FORGETFUL = (
 kard = make()
 copy = kard.with_options(timeout=10)
 kard.users.rewards.offers("user-1", page_size=1)
-pager = copy.users.rewards.iter_locations("user-1", page_size=5)
+pager = iter(copy.users.rewards.locations("user-1", page_size=5))
 next(pager)
 other = make()
 other.users.rewards.locations("user-1", page_size=1)

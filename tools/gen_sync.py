@@ -4,1056 +4,449 @@
     python tools/gen_sync.py            # rewrite the generated modules
     python tools/gen_sync.py --check    # exit 1 and print a diff when they are stale
 
-The async client class is parsed with :mod:`ast` and walked down its resource tree (the
-annotated class attributes, e.g. ``AsyncUsers.rewards: AsyncRewards``). Every public method
-of every class in the tree gets a blocking twin with the same parameters, defaults,
-annotations and docstring; class names go through :data:`CLASS_MAP`. A new ``async def``
-needs no change here: run the script and its twin appears.
+The async client class is parsed with :mod:`ast` and walked down its resource tree: every
+``@cached_property`` whose return type is an ``AsyncX`` class of the package is a namespace.
+Each class ``AsyncX`` gets a blocking twin ``X`` (one rule, no class map) whose public
+methods have the same parameters, defaults, annotations and docstrings:
 
-What a twin does depends only on the async method:
+* ``async def``: run the coroutine on the shared loop thread and return its result;
+* an async generator (``AsyncIterator[T]``): a blocking ``Iterator[T]``, one hop per item;
+* a method returning ``AsyncPaginator[I, P]``: return a ``Paginator[I, P]``, the first page
+  already fetched, iterating every item of every page;
+* a namespace: the twin namespace, resolved from the client by attribute path;
+* ``@property``: read from the async twin;
+* on the client: ``__init__`` builds the ``AsyncKard`` on the loop thread, a method returning
+  ``AsyncKard`` (``with_options``) returns a ``Kard`` sharing the loop and the pool, and
+  ``aclose``/``__aenter__``/``__aexit__`` become ``close``/``__enter__``/``__exit__``.
 
-* ``async def``: run the coroutine on the portal loop and return its result;
-* an async generator, or a method returning ``AsyncIterator[T]``: a blocking ``Iterator[T]``;
-* a method returning ``AsyncPager[T]``: a blocking ``Pager[T]`` (one loop hop per page);
-* a plain ``def`` (and properties): called directly; one returning the client class (like
-  ``with_options``) returns a ``Kard`` sharing this one's loop and connection pool;
-* ``aclose``/``__aenter__``/``__aexit__``: ``close``/``__enter__``/``__exit__``.
-
-Anything it cannot mirror faithfully (overloads, unknown decorators, a return type holding
-an async class it does not know) stops the generator with an error instead of guessing.
-
-Only the standard library is needed (CI runs ``--check`` before installing anything); the
-output is formatted by construction the way ``ruff format`` formats it.
+Anything else (a plain ``def`` that is neither, overloads, decorators it does not know) stops
+the generator with an error instead of guessing. The output is emitted with ``ast.unparse``
+and handed to ruff (unused imports removed, imports sorted, formatted), as elasticsearch-py's
+``utils/run-unasync.py`` hands its output to black.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
-import builtins
+import copy
 import difflib
+import subprocess
 import sys
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "kard_async"
-CLIENT_MODULE = "kard_async._client"
-CLIENT_CLASS = "AsyncKard"
-OUTPUT_PACKAGE = "kard_async._sync"
-
-CLASS_MAP: dict[str, str] = {
-    "AsyncKard": "Kard",
-    "AsyncUsers": "Users",
-    "AsyncRewards": "Rewards",
-    "AsyncAttributions": "Attributions",
-    "AsyncPager": "Pager",
-}
-"""Async class -> blocking class. Every class of the resource tree must be listed."""
-
-HAND_WRITTEN: dict[str, str] = {"Pager": "._pagination"}
-"""Blocking classes of the runtime (not generated): name -> module in ``_sync``."""
-
-LIFECYCLE: dict[str, str] = {"aclose": "close", "__aenter__": "__enter__", "__aexit__": "__exit__"}
-
-ASYNC_ITERATORS = frozenset({"AsyncIterator", "AsyncIterable", "AsyncGenerator"})
-NEVER_IN_RETURNS = frozenset({"Awaitable", "Coroutine", *ASYNC_ITERATORS})
-
-CLIENT_DOC_REPLACEMENTS: tuple[tuple[str, str], ...] = (
-    ("Async client for", "Blocking client for"),
-    ("``async with AsyncKard(...) as kard:``", "``with Kard(...) as kard:``"),
-    ("``await kard.aclose()``", "``kard.close()``"),
-)
-CLIENT_DOC_EXTRA = (
-    "It mirrors :class:`~kard_async.AsyncKard` (same arguments, resources and methods) and",
-    "runs every call on one background event loop thread shared by all ``Kard`` clients of",
-    "the process, so a client may be used from many threads at once; callbacks such as",
-    "``on_response`` run on that thread. In async code, use ``AsyncKard`` instead.",
-)
-
-LINE_LENGTH = 100
-INDENT = "    "
+CLIENT = ("kard_async._client", "AsyncKard")
+OUTPUT = ROOT / PACKAGE / "_sync"
+RUNTIME = "kard_async._blocking"
+RUNTIME_NAMES = "ClientHandle, Paginator, SyncResource, connect, mirror_repr"
+PAGINATOR = "AsyncPaginator"
+LIFECYCLE = {"aclose": "close", "__aenter__": "__enter__", "__aexit__": "__exit__"}
 HEADER = (
     "# Generated by tools/gen_sync.py from {source}: do not edit by hand.\n"
     "# Change the async source, then run `python tools/gen_sync.py`.\n"
 )
-MARKER = "# Generated by tools/gen_sync.py"
+CLIENT_DOC = {
+    "Async client": "Blocking client",
+    "``async with AsyncKard(...) as kard:``": "``with Kard(...) as kard:``",
+    "``await kard.aclose()``": "``kard.close()``",
+}
+CLIENT_DOC_EXTRA = (
+    "It mirrors :class:`~kard_async.AsyncKard` (same arguments, resources and methods) and\n"
+    "runs every call on one background event loop thread shared by all ``Kard`` clients of\n"
+    "the process, so a client may be used from many threads at once; callbacks such as\n"
+    "``on_response`` run on that thread. In async code, use ``AsyncKard`` instead."
+)
 
 
 class GeneratorError(Exception):
-    pass
+    """The async source has a shape the generator cannot mirror faithfully."""
 
 
-# --- reading the async source ----------------------------------------------------------------
+def sync_name(name: str) -> str:
+    return name[5:] if name.startswith("Async") and name[5:6].isupper() else name
 
 
 @dataclass
-class Module:
-    name: str
-    path: Path
-    source: str
+class SourceClass:
+    module: str
+    node: ast.ClassDef
     tree: ast.Module
-    imports: dict[str, tuple[str, str | None]] = field(default_factory=dict)
-    defined: set[str] = field(default_factory=set)
-    classes: dict[str, ast.ClassDef] = field(default_factory=dict)
 
     @property
-    def relpath(self) -> str:
-        return self.name.replace(".", "/") + (
-            "/__init__.py" if self.path.name == "__init__.py" else ".py"
-        )
+    def path(self) -> Path:
+        return ROOT / (self.module.replace(".", "/") + ".py")
 
-    def segment(self, node: ast.AST) -> str:
-        text = ast.get_source_segment(self.source, node)
-        if text is None:  # pragma: no cover - nodes from parsed files have positions
-            raise GeneratorError(f"{self.relpath}: no source for {ast.dump(node)}")
-        return text
-
-    def where(self, node: ast.AST) -> str:
-        return f"{self.relpath}:{getattr(node, 'lineno', '?')}"
+    @property
+    def output(self) -> str:
+        return self.module.rsplit(".", 1)[-1].lstrip("_") or "client"
 
 
-class Source:
-    """The async package on disk, parsed on demand."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.modules: dict[str, Module] = {}
-
-    def module(self, name: str) -> Module:
-        if name in self.modules:
-            return self.modules[name]
-        base = self.root / name.replace(".", "/")
-        path = base.with_suffix(".py")
-        if not path.is_file():
-            path = base / "__init__.py"
-        if not path.is_file():
-            raise GeneratorError(f"cannot find module {name} under {self.root}")
-        source = path.read_text(encoding="utf-8")
-        module = Module(name, path, source, ast.parse(source, filename=str(path)))
-        _index(module, module.tree.body)
-        self.modules[name] = module
-        return module
-
-    def find_class(self, module: Module, name: str) -> tuple[Module, ast.ClassDef] | None:
-        """The definition of class ``name`` as seen from ``module`` (following imports)."""
-        if name in module.classes:
-            return module, module.classes[name]
-        origin = module.imports.get(name)
-        if origin is None or origin[1] is None or not _in_package(origin[0]):
-            return None
-        return self.find_class(self.module(origin[0]), origin[1])
+def _module_file(module: str) -> Path:
+    base = ROOT / module.replace(".", "/")
+    return base / "__init__.py" if base.is_dir() else base.with_suffix(".py")
 
 
-def _in_package(module: str) -> bool:
-    return module == PACKAGE or module.startswith(PACKAGE + ".")
-
-
-def _index(module: Module, body: Iterable[ast.stmt]) -> None:
-    """Collect a module's imports and top-level names (also inside if/try blocks)."""
-    is_package = module.path.name == "__init__.py"
-    for node in body:
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.asname:
-                    module.imports[alias.asname] = (alias.name, None)
-                else:
-                    root = alias.name.split(".")[0]
-                    module.imports[root] = (root, None)
-        elif isinstance(node, ast.ImportFrom):
-            origin = _absolute(module.name, is_package, node.level, node.module)
-            for alias in node.names:
-                module.imports[alias.asname or alias.name] = (origin, alias.name)
-        elif isinstance(node, ast.ClassDef):
-            module.classes[node.name] = node
-            module.defined.add(node.name)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            module.defined.add(node.name)
-        elif isinstance(node, ast.Assign):
-            for target in node.targets:
-                module.defined.update(_target_names(target))
-        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
-            module.defined.update(_target_names(node.target))
-        elif isinstance(node, ast.If):
-            _index(module, node.body)
-            _index(module, node.orelse)
-        elif isinstance(node, ast.Try):
-            _index(module, node.body)
-            for handler in node.handlers:
-                _index(module, handler.body)
-            _index(module, node.orelse)
-        elif sys.version_info >= (3, 12) and isinstance(node, ast.TypeAlias):
-            module.defined.add(node.name.id)
-
-
-def _target_names(target: ast.expr) -> set[str]:
-    if isinstance(target, ast.Name):
-        return {target.id}
-    if isinstance(target, (ast.Tuple, ast.List)):
-        return {name for element in target.elts for name in _target_names(element)}
-    return set()
-
-
-def _absolute(module: str, is_package: bool, level: int, name: str | None) -> str:
-    if level == 0:
-        assert name is not None
-        return name
+def _absolute(module: str, node: ast.ImportFrom) -> str:
+    """The absolute module of ``from ...x import y`` written in ``module``."""
+    if not node.level:
+        return node.module or ""
+    is_package = _module_file(module).name == "__init__.py"
     parts = module.split(".")
-    if not is_package:
-        parts = parts[:-1]
-    if level > 1:
-        parts = parts[: len(parts) - (level - 1)]
-    return ".".join([*parts, name] if name else parts)
+    base = parts if is_package else parts[:-1]
+    base = base[: len(base) - node.level + 1]
+    return ".".join([*base, *([node.module] if node.module else [])])
 
 
-# --- printing expressions (annotations and defaults) ------------------------------------------
+def _imported_from(module: str, tree: ast.Module, name: str) -> str | None:
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                if (alias.asname or alias.name) == name:
+                    return _absolute(module, node)
+    return None
 
 
-class Printer:
-    """Prints annotation and default expressions the way ruff formats them, with async class
-    names mapped to their blocking twins, and records every name it prints."""
-
-    def __init__(self, module: Module) -> None:
-        self.module = module
-        self.names: set[str] = set()
-
-    def __call__(self, node: ast.expr) -> str:
-        return self.expr(node)
-
-    def expr(self, node: ast.expr) -> str:
-        if isinstance(node, ast.Name):
-            name = CLASS_MAP.get(node.id, node.id)
-            self.names.add(name)
-            return name
-        if isinstance(node, ast.Attribute):
-            return f"{self.expr(node.value)}.{node.attr}"
-        if isinstance(node, ast.Subscript):
-            inner = node.slice
-            if isinstance(inner, ast.Tuple) and inner.elts:
-                text = ", ".join(self.expr(element) for element in inner.elts)
-            else:
-                text = self.expr(inner)
-            return f"{self.expr(node.value)}[{text}]"
-        if isinstance(node, ast.BinOp):
-            op = _BINOPS.get(type(node.op))
-            if op is None:
-                raise GeneratorError(f"{self.module.where(node)}: unsupported operator")
-            return f"{self.operand(node.left, node)} {op} {self.operand(node.right, node)}"
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd, ast.Not)):
-            sign = {ast.USub: "-", ast.UAdd: "+", ast.Not: "not "}[type(node.op)]
-            return sign + self.operand(node.operand, node)
-        if isinstance(node, ast.Constant):
-            return self.constant(node)
-        if isinstance(node, ast.Tuple):
-            if len(node.elts) == 1:
-                return f"({self.expr(node.elts[0])},)"
-            return "(" + ", ".join(self.expr(element) for element in node.elts) + ")"
-        if isinstance(node, ast.List):
-            return "[" + ", ".join(self.expr(element) for element in node.elts) + "]"
-        if isinstance(node, ast.Call) and not node.keywords:
-            args = ", ".join(self.expr(arg) for arg in node.args)
-            return f"{self.expr(node.func)}({args})"
-        raise GeneratorError(
-            f"{self.module.where(node)}: cannot mirror expression {self.module.segment(node)!r}"
-        )
-
-    def operand(self, node: ast.expr, parent: ast.expr) -> str:
-        text = self.expr(node)
-        if isinstance(node, ast.BinOp) and (
-            not isinstance(parent, ast.BinOp) or type(node.op) is not type(parent.op)
-        ):
-            return f"({text})"
-        return text
-
-    def constant(self, node: ast.Constant) -> str:
-        value = node.value
-        if value is None or value is Ellipsis or isinstance(value, bool):
-            return "..." if value is Ellipsis else repr(value)
-        if isinstance(value, (int, float, complex)):
-            text = self.module.segment(node)  # keeps the author's spelling, e.g. 50_000
-            return text if "\n" not in text else repr(value)
-        if isinstance(value, str):
-            return _quote(value)
-        raise GeneratorError(f"{self.module.where(node)}: cannot mirror constant {value!r}")
+def load(module: str, name: str) -> SourceClass:
+    tree = ast.parse(_module_file(module).read_text())
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == name:
+            return SourceClass(module, node, tree)
+    origin = _imported_from(module, tree, name)
+    if origin is None:
+        raise GeneratorError(f"{module}: class {name} not found")
+    return load(origin, name)
 
 
-_BINOPS: dict[type[ast.operator], str] = {
-    ast.BitOr: "|",
-    ast.Add: "+",
-    ast.Sub: "-",
-    ast.Mult: "*",
-    ast.Div: "/",
-    ast.FloorDiv: "//",
-    ast.Pow: "**",
-}
+def walk(root: SourceClass) -> Iterator[tuple[SourceClass, tuple[str, ...]]]:
+    """Every class of the resource tree, with its attribute path from the client."""
+    seen: set[str] = set()
+    stack: list[tuple[SourceClass, tuple[str, ...]]] = [(root, ())]
+    while stack:
+        cls, path = stack.pop(0)
+        if cls.node.name in seen:
+            raise GeneratorError(f"{cls.node.name} appears twice in the resource tree")
+        seen.add(cls.node.name)
+        yield cls, path
+        for method in _methods(cls):
+            child = _namespace(method)
+            if child is not None:
+                stack.append((load(cls.module, child), (*path, method.name)))
 
 
-def _quote(value: str) -> str:
-    """A string literal as ruff writes it: double quotes unless that needs more escapes."""
-    body = value.encode("unicode_escape").decode("ascii")
-    body = body.replace("\\\\", "\x00").replace("\\'", "'")
-    if '"' in value and "'" not in value:
-        return "'" + body.replace("\x00", "\\\\") + "'"
-    return '"' + body.replace('"', '\\"').replace("\x00", "\\\\") + '"'
+def _methods(cls: SourceClass) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    return [n for n in cls.node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
 
 
-# --- laying out code the way ruff format does ---------------------------------------------------
+def _decorators(method: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    return {ast.unparse(d) for d in method.decorator_list}
 
 
-@dataclass
-class Call:
-    """A call expression; ``magic`` means a trailing comma forces one argument per line."""
-
-    func: str
-    args: Sequence[Node] = ()
-    magic: bool = False
-
-
-@dataclass
-class Lambda:
-    params: str
-    body: Node
+def _namespace(method: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    """The class a ``@cached_property`` namespace returns (an ``AsyncX`` class)."""
+    if "cached_property" not in _decorators(method) or not isinstance(method.returns, ast.Name):
+        return None
+    name = method.returns.id
+    return name if sync_name(name) != name else None
 
 
-Node = str | Call | Lambda
-
-
-def _has_magic(node: Node) -> bool:
-    if isinstance(node, Call):
-        return node.magic or any(_has_magic(arg) for arg in node.args)
-    if isinstance(node, Lambda):
-        return _has_magic(node.body)
-    return False
-
-
-def _flat(node: Node) -> str:
-    if isinstance(node, Call):
-        return node.func + "(" + ", ".join(_flat(arg) for arg in node.args) + ")"
-    if isinstance(node, Lambda):
-        return (
-            f"lambda {node.params}: {_flat(node.body)}"
-            if node.params
-            else (f"lambda: {_flat(node.body)}")
-        )
+def _rename(node: ast.expr | None) -> ast.expr | None:
+    """``AsyncX`` -> ``X`` everywhere in an annotation."""
+    if node is None:
+        return None
+    node = copy.deepcopy(node)
+    for child in ast.walk(node):
+        if isinstance(child, ast.Name):
+            child.id = sync_name(child.id)
     return node
 
 
-def _layout(node: Node, indent: str, prefix: str = "", suffix: str = "") -> list[str]:
-    """Lines for ``prefix + node + suffix`` at ``indent`` (the first line starts there)."""
-    flat = _flat(node)
-    if not _has_magic(node) and len(indent + prefix + flat + suffix) <= LINE_LENGTH:
-        return [indent + prefix + flat + suffix]
-    if isinstance(node, Lambda):
-        head = f"lambda {node.params}: " if node.params else "lambda: "
-        return _layout(node.body, indent, prefix + head, suffix)
-    if not isinstance(node, Call) or not node.args:
-        return [indent + prefix + flat + suffix]  # nothing to split: let it be long
-    inner = indent + INDENT
-    opening = [indent + prefix + node.func + "("]
-    closing = [indent + ")" + suffix]
-    joined = ", ".join(_flat(arg) for arg in node.args)
-    if not _has_magic(node) and len(inner + joined) <= LINE_LENGTH:
-        return [*opening, inner + joined, *closing]
-    if len(node.args) == 1 and not node.magic:
-        return [*opening, *_layout(node.args[0], inner), *closing]
-    body: list[str] = []
-    for arg in node.args:
-        body.extend(_layout(arg, inner, suffix=","))
-    return [*opening, *body, *closing]
+def _arguments(args: ast.arguments) -> ast.arguments:
+    renamed = copy.deepcopy(args)
+    for arg in [*renamed.posonlyargs, *renamed.args, *renamed.kwonlyargs]:
+        arg.annotation = _rename(arg.annotation)
+    for arg in (renamed.vararg, renamed.kwarg):
+        if arg is not None:
+            arg.annotation = _rename(arg.annotation)
+    return renamed
 
 
-# --- what to generate ------------------------------------------------------------------------
+def _forward(args: ast.arguments) -> tuple[list[ast.expr], list[ast.keyword]]:
+    """Positional and keyword arguments that pass every parameter on, as received."""
+    positional: list[ast.expr] = [ast.Name(a.arg) for a in [*args.posonlyargs, *args.args][1:]]
+    if args.vararg is not None:
+        positional.append(ast.Starred(ast.Name(args.vararg.arg)))
+    keywords = [ast.keyword(a.arg, ast.Name(a.arg)) for a in args.kwonlyargs]
+    if args.kwarg is not None:
+        keywords.append(ast.keyword(None, ast.Name(args.kwarg.arg)))
+    return positional, keywords
 
 
-@dataclass
-class Param:
-    name: str
-    kind: str  # "posonly", "normal", "vararg", "kwonly", "kwarg"
-    annotation: ast.expr | None
-    default: ast.expr | None
+def _expr(source: str) -> ast.expr:
+    return ast.parse(source, mode="eval").body
 
 
-@dataclass
-class Method:
-    node: ast.FunctionDef | ast.AsyncFunctionDef
-    module: Module
-    kind: str  # "method", "property", "staticmethod"
-
-    @property
-    def name(self) -> str:
-        return self.node.name
-
-    @property
-    def is_async(self) -> bool:
-        return isinstance(self.node, ast.AsyncFunctionDef)
-
-    @property
-    def is_generator(self) -> bool:
-        return _yields(self.node.body)
-
-    def params(self) -> list[Param]:
-        args = self.node.args
-        positional = [*args.posonlyargs, *args.args]
-        defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
-        defaults += args.defaults
-        result: list[Param] = []
-        for index, arg in enumerate(positional):
-            kind = "posonly" if index < len(args.posonlyargs) else "normal"
-            result.append(Param(arg.arg, kind, arg.annotation, defaults[index]))
-        if args.vararg:
-            result.append(Param(args.vararg.arg, "vararg", args.vararg.annotation, None))
-        for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
-            result.append(Param(arg.arg, "kwonly", arg.annotation, default))
-        if args.kwarg:
-            result.append(Param(args.kwarg.arg, "kwarg", args.kwarg.annotation, None))
-        if self.kind != "staticmethod":
-            result = result[1:]  # self
-        return result
+def _function(
+    name: str,
+    args: ast.arguments,
+    returns: ast.expr | None,
+    body: list[ast.stmt],
+    doc: str | None,
+    decorators: Sequence[str] = (),
+) -> ast.FunctionDef:
+    if doc is not None:
+        body = [ast.Expr(ast.Constant(doc)), *body]
+    return ast.FunctionDef(
+        name=name,
+        args=args,
+        body=body,
+        decorator_list=[_expr(d) for d in decorators],
+        returns=returns,
+        type_params=[],
+        lineno=0,
+    )
 
 
-def _yields(body: Sequence[ast.stmt]) -> bool:
-    """Whether a function body yields (not counting nested functions and classes)."""
-    stack: list[ast.AST] = list(body)
+def _twin(
+    cls: SourceClass, method: ast.FunctionDef | ast.AsyncFunctionDef, is_client: bool
+) -> ast.FunctionDef | None:
+    """The blocking twin of one method, or None for private ones."""
+    name, doc = method.name, ast.get_docstring(method, clean=False)
+    decorators = _decorators(method)
+    where = f"{cls.path.relative_to(ROOT)}:{method.lineno} {cls.node.name}.{name}()"
+    if name.startswith("_") and name not in LIFECYCLE and name not in ("__init__", "__repr__"):
+        return None
+    if decorators - {"property", "cached_property"}:
+        raise GeneratorError(f"{where}: decorators {sorted(decorators)} cannot be mirrored")
+    args, returns = _arguments(method.args), _rename(method.returns)
+    positional, keywords = _forward(method.args)
+    call = ast.Call(ast.Attribute(_expr("self._target()"), name), positional, keywords)
+
+    if "cached_property" in decorators:
+        child = _namespace(method)
+        if child is None:
+            raise GeneratorError(f"{where}: a cached_property must return an AsyncX namespace")
+        value = _expr(f"{sync_name(child)}(self._handle, (*self._path, {name!r}))")
+        return _function(name, args, returns, [ast.Return(value)], doc, ["cached_property"])
+    if "property" in decorators:
+        value = ast.Attribute(_expr("self._target()"), name)
+        return _function(name, args, returns, [ast.Return(value)], doc, ["property"])
+    if is_client and name == "__init__":
+        factory = ast.Lambda(
+            ast.arguments(posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[], defaults=[]),
+            ast.Call(ast.Name(cls.node.name), positional, keywords),
+        )
+        body: list[ast.stmt] = [
+            ast.Assign([_expr("self._handle")], ast.Call(ast.Name("connect"), [factory], [])),
+            ast.Assign([_expr("self._path")], ast.Tuple([])),
+        ]
+        return _function(name, args, returns, body, None)
+    if is_client and name == "__repr__":
+        value = _expr(
+            f"mirror_repr(self._target(), {cls.node.name!r}, {sync_name(cls.node.name)!r})"
+        )
+        return _function(name, args, returns, [ast.Return(value)], doc)
+    if name in LIFECYCLE:
+        if name == "__aenter__":
+            return _function("__enter__", args, returns, [ast.Return(ast.Name("self"))], doc)
+        run = ast.Expr(_expr("self._handle.close()"))
+        if name == "aclose":
+            return _function("close", args, returns, [run], doc)
+        return _function("__exit__", args, returns, [ast.Expr(_expr("self.close()"))], doc)
+    if isinstance(method, ast.AsyncFunctionDef) and _yields(method):
+        value = ast.Call(_expr("self._handle.iterate"), [call], [])
+        return _function(name, args, returns, [ast.Return(value)], doc)
+    if isinstance(method, ast.AsyncFunctionDef):
+        if method.returns is not None and ast.unparse(returns) != ast.unparse(method.returns):
+            raise GeneratorError(f"{where}: returns an async type it cannot mirror")
+        value = ast.Call(_expr("self._handle.run"), [call], [])
+        return _function(name, args, returns, [ast.Return(value)], doc)
+    if is_client and isinstance(method.returns, ast.Name) and method.returns.id == cls.node.name:
+        derive = ast.Lambda(
+            ast.arguments(
+                posonlyargs=[], args=[ast.arg("client")], kwonlyargs=[], kw_defaults=[], defaults=[]
+            ),
+            ast.Call(ast.Attribute(ast.Name("client"), name), positional, keywords),
+        )
+        value = ast.Call(_expr("self._derive"), [derive], [])
+        return _function(name, args, returns, [ast.Return(value)], doc)
+    if (
+        isinstance(method.returns, ast.Subscript)
+        and isinstance(method.returns.value, ast.Name)
+        and method.returns.value.id == PAGINATOR
+    ):
+        value = ast.Call(ast.Name(sync_name(PAGINATOR)), [_expr("self._handle"), call], [])
+        return _function(name, args, returns, [ast.Return(value)], doc)
+    raise GeneratorError(f"{where}: a plain def that is neither a paginated list nor a copy")
+
+
+def _yields(method: ast.AsyncFunctionDef) -> bool:
+    """An async generator: ``yield`` in its own body (not in a nested function)."""
+    stack: list[ast.AST] = list(method.body)
     while stack:
         node = stack.pop()
         if isinstance(node, (ast.Yield, ast.YieldFrom)):
             return True
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            continue
-        stack.extend(ast.iter_child_nodes(node))
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            stack.extend(ast.iter_child_nodes(node))
     return False
 
 
-@dataclass
-class ClassSpec:
-    async_name: str
-    module: Module
-    node: ast.ClassDef
-    is_client: bool
-    resources: list[tuple[str, str]] = field(default_factory=list)  # (attribute, async class)
-    methods: list[Method] = field(default_factory=list)
-    constants: list[str] = field(default_factory=list)
-
-    @property
-    def sync_name(self) -> str:
-        return CLASS_MAP[self.async_name]
+def _imports(cls: SourceClass) -> list[ast.stmt]:
+    """Every import of the async module, made absolute (ruff drops the unused ones)."""
+    imports: list[ast.stmt] = []
+    for node in cls.tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module != "__future__":
+            imports.append(ast.ImportFrom(_absolute(cls.module, node), node.names, 0))
+        elif isinstance(node, ast.Import):
+            imports.append(node)
+    return imports
 
 
-def _collect(source: Source, module: Module, node: ast.ClassDef, spec: ClassSpec) -> None:
-    """Public members of a class and of its bases defined in the package (first one wins)."""
-    seen = {method.name for method in spec.methods} | {name for name, _ in spec.resources}
-    seen |= set(spec.constants)
-    for stmt in node.body:
-        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-            name = stmt.target.id
-            if name.startswith("_") or name in seen:
-                continue
-            annotation = stmt.annotation
-            if not (isinstance(annotation, ast.Name) and annotation.id in CLASS_MAP):
-                raise GeneratorError(
-                    f"{module.where(stmt)}: public attribute {name!r} of {node.name} is not a "
-                    f"resource listed in CLASS_MAP; make it private or teach gen_sync.py"
-                )
-            spec.resources.append((name, annotation.id))
-            seen.add(name)
-        elif isinstance(stmt, ast.Assign):
-            for name in sorted(_target_names(stmt.targets[0])):
-                if not name.startswith("_") and name not in seen:
-                    spec.constants.append(name)
-                    seen.add(name)
-        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            name = stmt.name
-            mirrored = (
-                not name.startswith("_")
-                or name in LIFECYCLE
-                or name == "__repr__"
-                or (name == "__init__" and spec.is_client)
-            )
-            if not mirrored or name in seen:
-                continue
-            spec.methods.append(Method(stmt, module, _method_kind(module, stmt)))
-            seen.add(name)
-    for base in node.bases:
-        if isinstance(base, ast.Name):
-            found = source.find_class(module, base.id)
-            if found is not None:
-                _collect(source, found[0], found[1], spec)
+def _defined(cls: SourceClass) -> list[str]:
+    """Names the async module defines itself (its class, aliases, constants)."""
+    names: list[str] = []
+    for node in cls.tree.body:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            names.append(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names += [t.id for t in targets if isinstance(t, ast.Name)]
+    return [n for n in dict.fromkeys(names) if not n.startswith("__")]
 
 
-def _method_kind(module: Module, node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
-    kinds = []
-    for decorator in node.decorator_list:
-        name = decorator.id if isinstance(decorator, ast.Name) else None
-        if name in ("property", "staticmethod"):
-            kinds.append(name)
-        else:
-            raise GeneratorError(
-                f"{module.where(decorator)}: cannot mirror {node.name}() decorated with "
-                f"{module.segment(decorator)!r}; teach gen_sync.py what it means"
-            )
-    if len(kinds) > 1:
-        raise GeneratorError(f"{module.where(node)}: {node.name}(): too many decorators")
-    kind = kinds[0] if kinds else "method"
-    if kind != "method" and isinstance(node, ast.AsyncFunctionDef):
-        raise GeneratorError(f"{module.where(node)}: async {kind} {node.name}() is unsupported")
-    return kind
+def _client_doc(doc: str) -> str:
+    for old, new in CLIENT_DOC.items():
+        doc = doc.replace(old, new)
+    return doc.rstrip() + "\n\n    " + CLIENT_DOC_EXTRA.replace("\n", "\n    ") + "\n    "
 
 
-def walk_tree(source: Source) -> list[ClassSpec]:
-    """The client class and every resource class reachable from it, in tree order."""
-    client_module = source.module(CLIENT_MODULE)
-    if CLIENT_CLASS not in client_module.classes:
-        raise GeneratorError(f"{client_module.relpath}: no class {CLIENT_CLASS}")
-    specs: list[ClassSpec] = []
-    queue: list[tuple[Module, str, bool]] = [(client_module, CLIENT_CLASS, True)]
-    done: set[str] = set()
-    while queue:
-        module, name, is_client = queue.pop(0)
-        if name in done:
-            continue
-        done.add(name)
-        if name not in CLASS_MAP:
-            raise GeneratorError(f"{module.relpath}: add {name} to CLASS_MAP in gen_sync.py")
-        found = source.find_class(module, name)
-        if found is None:
-            raise GeneratorError(f"{module.relpath}: cannot find the definition of {name}")
-        spec = ClassSpec(name, found[0], found[1], is_client)
-        _collect(source, found[0], found[1], spec)
-        specs.append(spec)
-        queue.extend((found[0], resource, False) for _, resource in spec.resources)
-    return specs
+def render(cls: SourceClass, path: tuple[str, ...], children: dict[str, str]) -> str:
+    is_client = not path
+    name = sync_name(cls.node.name)
+    body: list[ast.stmt] = []
+    doc = ast.get_docstring(cls.node, clean=False)
+    if doc is not None:
+        body.append(ast.Expr(ast.Constant(_client_doc(doc) if is_client else doc)))
+    if is_client:
+        body += ast.parse(
+            f"""
+def _derive(self, derive: Callable[[{cls.node.name}], {cls.node.name}]) -> {name}:
+    copy = object.__new__({name})
+    copy._handle = self._handle.derive(derive)
+    copy._path = ()
+    return copy
 
-
-# --- writing the blocking twins ----------------------------------------------------------------
-
-
-def output_name(module: Module) -> str:
-    return f"{OUTPUT_PACKAGE}.{module.name.rsplit('.', 1)[-1]}"
-
-
-class ModuleWriter:
-    """Builds one generated module: its classes and exactly the imports they use."""
-
-    def __init__(self, source: Source, module: Module, sync_of: dict[str, str]) -> None:
-        self.source = source
-        self.module = module
-        self.name = output_name(module)
-        self.sync_of = sync_of  # blocking class -> generated module that defines it
-        self.imports: dict[str, tuple[str, str | None]] = {}
-        self.defined: set[str] = set()
-        self.classes: list[str] = []
-
-    # imports
-
-    def need(self, name: str, origin: str, attr: str | None) -> None:
-        known = self.imports.get(name)
-        if known is not None and known != (origin, attr):
-            raise GeneratorError(
-                f"{self.module.relpath}: {name!r} would be imported both from {known[0]} and "
-                f"from {origin}; rename one of them"
-            )
-        self.imports[name] = (origin, attr)
-
-    def need_printed(self, printer: Printer) -> None:
-        module = printer.module
-        for name in sorted(printer.names):
-            if name in self.defined:
-                continue
-            if name in HAND_WRITTEN:
-                self.need(name, f"{OUTPUT_PACKAGE}{HAND_WRITTEN[name]}", name)
-            elif name in self.sync_of:
-                if self.sync_of[name] != self.name:
-                    self.need(name, self.sync_of[name], name)
-            elif name in module.imports:
-                origin, attr = module.imports[name]
-                self.need(name, origin, attr)
-            elif name in module.defined:
-                self.need(name, module.name, name)
-            elif not hasattr(builtins, name):
-                raise GeneratorError(f"{module.relpath}: cannot tell where {name!r} comes from")
-
-    def runtime(self, *names: str) -> None:
-        for name in names:
-            self.need(name, f"{OUTPUT_PACKAGE}._portal", name)
-
-    # classes
-
-    def add_class(self, spec: ClassSpec) -> None:
-        self.defined.add(spec.sync_name)
-        self.imports.pop(spec.sync_name, None)
-        lines = [f"class {spec.sync_name}:"]
-        docstring = _docstring(spec.module, spec.node)
-        if spec.is_client:
-            docstring = _client_docstring(docstring)
-        body: list[list[str]] = []
-        if docstring:
-            body.append([INDENT + docstring])
-        if spec.resources:
-            annotations = []
-            for name, async_class in spec.resources:
-                annotations.append(f"{INDENT}{name}: {CLASS_MAP[async_class]}")
-                self.need_printed(self._names(spec.module, CLASS_MAP[async_class]))
-            body.append(annotations)
-        if spec.constants:
-            self.need(spec.async_name, spec.module.name, spec.async_name)
-            body.append([f"{INDENT}{name} = {spec.async_name}.{name}" for name in spec.constants])
-        body.extend(self.plumbing(spec))
-        for method in spec.methods:
-            body.append(self.method(spec, method))
-        for index, block in enumerate(body):
-            if index:
-                lines.append("")
-            lines.extend(block)
-        self.classes.append("\n".join(lines))
-
-    def _names(self, module: Module, *names: str) -> Printer:
-        printer = Printer(module)
-        printer.names.update(names)
-        return printer
-
-    def plumbing(self, spec: ClassSpec) -> list[list[str]]:
-        """``__init__`` for resources; ``_attach``/``_derive`` for the client."""
-        ind, ind2 = INDENT, INDENT * 2
-        self.need("Callable", "collections.abc", "Callable")
-        self.need(CLIENT_CLASS, CLIENT_MODULE, CLIENT_CLASS)
-        self.runtime("ClientHandle")
-        attach: list[str] = []
-        for name, async_class in spec.resources:
-            target = "client" if spec.is_client else "resolve(client)"
-            call = Call(CLASS_MAP[async_class], ["handle", f"lambda client: {target}.{name}"])
-            attach.extend(_layout(call, ind2, f"self.{name} = "))
-        if spec.is_client:
-            return [
-                [
-                    f"{ind}def _attach(self, handle: ClientHandle) -> None:",
-                    f"{ind2}self._handle = handle",
-                    *attach,
-                ],
-                [
-                    *_signature(
-                        "_derive",
-                        ["derive: Callable[[AsyncKard], AsyncKard]"],
-                        spec.sync_name,
-                    ),
-                    f"{ind2}copy = object.__new__({spec.sync_name})",
-                    f"{ind2}copy._attach(self._handle.derive(derive))",
-                    f"{ind2}return copy",
-                ],
-            ]
-        self.need(spec.async_name, spec.module.name, spec.async_name)
-        return [
-            [
-                *_signature(
-                    "__init__",
-                    ["handle: ClientHandle", f"resolve: Callable[[AsyncKard], {spec.async_name}]"],
-                    "None",
-                ),
-                f"{ind2}self._handle = handle",
-                f"{ind2}self._resolve = resolve",
-                *attach,
-            ],
-            [
-                f"{ind}def _target(self) -> {spec.async_name}:",
-                f"{ind2}return self._resolve(self._handle.client())",
-            ],
-        ]
-
-    def method(self, spec: ClassSpec, method: Method) -> list[str]:
-        printer = Printer(method.module)
-        params = method.params()
-        name = LIFECYCLE.get(method.name, method.name)
-        target = "self._handle.client()" if spec.is_client else "self._target()"
-        returns = method.node.returns
-        if method.name == "__init__":
-            return self.constructor(spec, method, printer, params)
-        if method.name in LIFECYCLE:
-            statement = {
-                "aclose": "self._handle.close()",
-                "__aenter__": "return self",
-                "__aexit__": "self.close()",
-            }[method.name]
-            body: list[str] = [INDENT * 2 + statement]
-            return_text = printer(returns) if returns is not None else None
-        elif method.name == "__repr__":
-            self.runtime("mirror_repr")
-            call = Call("mirror_repr", [target, _quote(spec.async_name), _quote(spec.sync_name)])
-            body = _layout(call, INDENT * 2, "return ")
-            return_text = printer(returns) if returns is not None else None
-        else:
-            value, return_text = self.value(spec, method, printer, params, target)
-            body = _layout(value, INDENT * 2, "return ")
-        lines = []
-        if method.kind != "method":
-            lines.append(f"{INDENT}@{method.kind}")
-        lines.extend(_signature(name, self.params(params, printer), return_text, method.kind))
-        docstring = _docstring(method.module, method.node)
-        if docstring:
-            lines.append(INDENT * 2 + docstring)
-        lines.extend(body)
-        self.need_printed(printer)
-        return lines
-
-    def constructor(
-        self, spec: ClassSpec, method: Method, printer: Printer, params: list[Param]
-    ) -> list[str]:
-        if not spec.is_client:  # pragma: no cover - resources get their own __init__
-            raise GeneratorError("only the client's constructor is mirrored")
-        self.need(CLIENT_CLASS, CLIENT_MODULE, CLIENT_CLASS)
-        self.runtime("connect")
-        factory = Lambda("", Call(spec.async_name, _arguments(params), magic=bool(params)))
-        lines = _signature("__init__", self.params(params, printer), "None")
-        docstring = _docstring(method.module, method.node)
-        if docstring:
-            lines.append(INDENT * 2 + docstring)
-        lines.extend(_layout(Call("self._attach", [Call("connect", [factory])]), INDENT * 2))
-        self.need_printed(printer)
-        return lines
-
-    def params(self, params: list[Param], printer: Printer) -> list[str]:
-        texts: list[str] = []
-        for index, param in enumerate(params):
-            previous = params[index - 1].kind if index else None
-            if param.kind == "kwonly" and previous not in ("kwonly", "vararg"):
-                texts.append("*")
-            star = {"vararg": "*", "kwarg": "**"}.get(param.kind, "")
-            text = star + param.name
-            if param.annotation is not None:
-                text += ": " + printer(param.annotation)
-            if param.default is not None:
-                equals = " = " if param.annotation is not None else "="
-                text += equals + printer(param.default)
-            texts.append(text)
-            next_kind = params[index + 1].kind if index + 1 < len(params) else None
-            if param.kind == "posonly" and next_kind != "posonly":
-                texts.append("/")
-        return texts
-
-    def value(
-        self,
-        spec: ClassSpec,
-        method: Method,
-        printer: Printer,
-        params: list[Param],
-        target: str,
-    ) -> tuple[Node, str | None]:
-        """The returned expression of a twin, and its return annotation."""
-        where = method.module.where(method.node)
-        returns = method.node.returns
-        if isinstance(returns, ast.Constant) and isinstance(returns.value, str):
-            returns = ast.parse(returns.value, mode="eval").body
-        shape = _shape(returns)
-        if method.kind == "property":
-            if shape != "plain":
-                raise GeneratorError(f"{where}: property {method.name} returns an async type")
-            return f"{target}.{method.name}", _print_return(printer, returns)
-        owner = spec.async_name if method.kind == "staticmethod" else target
-        if method.kind == "staticmethod":
-            self.need(spec.async_name, spec.module.name, spec.async_name)
-        call: Node = Call(f"{owner}.{method.name}", _arguments(params), magic=bool(params))
-        if method.kind == "staticmethod" and shape != "plain":
-            raise GeneratorError(f"{where}: static {method.name}() returns an async type")
-        if shape == "iterator":
-            self.need("Iterator", "collections.abc", "Iterator")
-        if method.is_async and method.is_generator:
-            if shape != "iterator":
-                raise GeneratorError(
-                    f"{where}: async generator {method.name}() needs an "
-                    "AsyncIterator/AsyncGenerator return annotation"
-                )
-            return Call("self._handle.iterate", [call]), _iterator_return(printer, returns)
-        if method.is_async:
-            call = Call("self._handle.run", [call])
-        if shape == "pager":
-            return Call("Pager", ["self._handle", call]), _print_return(printer, returns)
-        if shape == "iterator":
-            return Call("self._handle.iterate", [call]), _iterator_return(printer, returns)
-        if shape == "client":
-            if not spec.is_client or method.is_async:
-                raise GeneratorError(
-                    f"{where}: only a plain client method may return {CLIENT_CLASS}"
-                )
-            taken = {param.name for param in params}
-            variable = next(n for n in ("client", "_client", "__client") if n not in taken)
-            inner = Call(f"{variable}.{method.name}", _arguments(params), magic=bool(params))
-            return Call("self._derive", [Lambda(variable, inner)]), _print_return(printer, returns)
-        if shape != "plain":
-            raise GeneratorError(
-                f"{where}: cannot mirror the return type of {method.name}() "
-                f"({method.module.segment(method.node.returns or method.node)}); "
-                "teach gen_sync.py how"
-            )
-        return call, _print_return(printer, returns)
-
-    # output
-
-    def render(self) -> str:
-        header = HEADER.format(source=self.module.relpath)
-        doc = f'"""Blocking twin of :mod:`{self.module.name}` (generated)."""'
-        parts = [header + doc, "from __future__ import annotations", *self.import_blocks()]
-        return "\n\n".join(parts) + "\n\n\n" + "\n\n\n".join(self.classes) + "\n"
-
-    def import_blocks(self) -> list[str]:
-        sections: dict[int, list[tuple[str, str | None, str]]] = {}
-        for name, (origin, attr) in self.imports.items():
-            if name in self.defined:
-                continue
-            if origin == OUTPUT_PACKAGE or origin.startswith(OUTPUT_PACKAGE + "."):
-                section, module = 4, "." + origin[len(OUTPUT_PACKAGE) + 1 :]
-            elif _in_package(origin):
-                section, module = 4, ".." + origin[len(PACKAGE) + 1 :]
-            elif origin.split(".")[0] in sys.stdlib_module_names:
-                section, module = 1, origin
-            else:
-                section, module = 2, origin
-            sections.setdefault(section, []).append((module, attr, name))
-        blocks = []
-        for section in sorted(sections):
-            blocks.append("\n".join(_import_lines(sections[section])))
-        return blocks
-
-
-def _import_lines(entries: list[tuple[str, str | None, str]]) -> list[str]:
-    """isort-style (ruff defaults): ``import x`` first, then ``from`` imports, sorted."""
-    straight = sorted({module for module, attr, _ in entries if attr is None}, key=_module_key)
-    lines = [f"import {module}" for module in straight]
-    members: dict[str, set[str]] = {}
-    for module, attr, name in entries:
-        if attr is not None:
-            members.setdefault(module, set()).add(attr if attr == name else f"{attr} as {name}")
-    for module in sorted(members, key=_module_key):
-        names = sorted(members[module], key=_member_key)
-        line = f"from {module} import {', '.join(names)}"
-        if len(line) <= LINE_LENGTH:
-            lines.append(line)
-        else:
-            lines.append(f"from {module} import (")
-            lines.extend(f"{INDENT}{name}," for name in names)
-            lines.append(")")
-    return lines
-
-
-def _module_key(module: str) -> tuple[int, str]:
-    dots = len(module) - len(module.lstrip("."))
-    return (-dots, module.lstrip(".").lower())
-
-
-def _member_key(member: str) -> tuple[int, str, str]:
-    name = member.split(" as ", maxsplit=1)[0]
-    if len(name) > 1 and name.isupper():
-        rank = 0
-    elif name[:1].isupper():
-        rank = 1
-    else:
-        rank = 2
-    return (rank, name.lower(), name)
-
-
-def _arguments(params: list[Param]) -> list[Node]:
-    args: list[Node] = []
-    for param in params:
-        if param.kind in ("posonly", "normal"):
-            args.append(param.name)
-        elif param.kind == "vararg":
-            args.append("*" + param.name)
-        elif param.kind == "kwonly":
-            args.append(f"{param.name}={param.name}")
-        else:
-            args.append("**" + param.name)
-    return args
-
-
-def _signature(
-    name: str, params: list[str], returns: str | None, kind: str = "method"
-) -> list[str]:
-    first = [] if kind == "staticmethod" else ["self"]
-    arrow = f" -> {returns}" if returns is not None else ""
-    if not params:
-        line = f"{INDENT}def {name}({', '.join(first)}){arrow}:"
-        if len(line) <= LINE_LENGTH:
-            return [line]
-    lines = [f"{INDENT}def {name}("]
-    lines.extend(f"{INDENT * 2}{param}," for param in [*first, *params])
-    lines.append(f"{INDENT}){arrow}:")
-    return lines
-
-
-def _shape(returns: ast.expr | None) -> str:
-    """How a twin handles what the async method gives back."""
-    if returns is None:
-        return "plain"
-    head = returns.value if isinstance(returns, ast.Subscript) else returns
-    head_name = (
-        head.id
-        if isinstance(head, ast.Name)
-        else (head.attr if isinstance(head, ast.Attribute) else None)
+def _target(self) -> {cls.node.name}:
+    return self._handle.client()
+"""
+        ).body
+    for method in _methods(cls):
+        twin = _twin(cls, method, is_client)
+        if twin is not None:
+            body.append(twin)
+    bases = [] if is_client else [_expr(f"SyncResource[{cls.node.name}]")]
+    klass = ast.ClassDef(
+        name=name, bases=bases, keywords=[], body=body, decorator_list=[], type_params=[]
     )
-    if head_name == "AsyncPager" and isinstance(returns, ast.Subscript):
-        return "pager"
-    if head_name in ASYNC_ITERATORS and isinstance(returns, ast.Subscript):
-        return "iterator"
-    if head_name == CLIENT_CLASS and not isinstance(returns, ast.Subscript):
-        return "client"
-    for node in ast.walk(returns):
-        name = (
-            node.id
-            if isinstance(node, ast.Name)
-            else (node.attr if isinstance(node, ast.Attribute) else None)
-        )
-        if name in CLASS_MAP or name in NEVER_IN_RETURNS:
-            return "unsupported"
-    return "plain"
+    module = ast.Module(
+        body=[
+            ast.Expr(ast.Constant(f"Blocking twin of :mod:`{cls.module}` (generated).")),
+            ast.ImportFrom("__future__", [ast.alias("annotations")], 0),
+            *_imports(cls),
+            *ast.parse(
+                "from collections.abc import Callable, Iterator\n"
+                "from functools import cached_property\n"
+                f"from {RUNTIME} import {RUNTIME_NAMES}\n"
+                f"from {cls.module} import {', '.join(_defined(cls))}\n"
+                + "".join(f"from .{module} import {child}\n" for child, module in children.items())
+            ).body,
+            klass,
+        ],
+        type_ignores=[],
+    )
+    source = ast.unparse(ast.fix_missing_locations(module))
+    return HEADER.format(source=cls.path.relative_to(ROOT).as_posix()) + source + "\n"
 
 
-def _print_return(printer: Printer, returns: ast.expr | None) -> str | None:
-    return printer(returns) if returns is not None else None
-
-
-def _iterator_return(printer: Printer, returns: ast.expr | None) -> str:
-    assert isinstance(returns, ast.Subscript)
-    inner = returns.slice
-    item = inner.elts[0] if isinstance(inner, ast.Tuple) else inner
-    return f"Iterator[{printer(item)}]"
-
-
-def _docstring(module: Module, node: ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) -> str:
-    """The docstring literal exactly as written (re-indented if the depth differs)."""
-    if not (
-        node.body
-        and isinstance(node.body[0], ast.Expr)
-        and isinstance(node.body[0].value, ast.Constant)
-        and isinstance(node.body[0].value.value, str)
-    ):
-        return ""
-    literal = node.body[0].value
-    text = module.segment(literal)
-    depth = INDENT * (2 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else 1)
-    original = " " * literal.col_offset
-    if original != depth:
-        lines = text.split("\n")
-        text = "\n".join(
-            [lines[0]]
-            + [
-                depth + line[len(original) :] if line.startswith(original) else line
-                for line in lines[1:]
-            ]
-        )
-    return text
-
-
-def _client_docstring(docstring: str) -> str:
-    for old, new in CLIENT_DOC_REPLACEMENTS:
-        docstring = docstring.replace(old, new)
-    extra = "\n".join(INDENT + line for line in CLIENT_DOC_EXTRA)
-    if docstring.endswith(f'\n{INDENT}"""'):
-        return docstring[: -len(f'{INDENT}"""')] + f'\n{extra}\n{INDENT}"""'
-    if docstring:
-        return docstring[:-3] + f'\n\n{extra}\n{INDENT}"""'
-    return f'"""\n{extra}\n{INDENT}"""'
-
-
-# --- putting it together ---------------------------------------------------------------------
-
-
-def generate(root: Path) -> dict[Path, str]:
-    """The generated files (path relative to ``root`` -> text)."""
-    source = Source(root)
-    specs = walk_tree(source)
-    sync_of = {spec.sync_name: output_name(spec.module) for spec in specs}
-    writers: dict[str, ModuleWriter] = {}
-    for spec in specs:
-        writer = writers.get(spec.module.name)
-        if writer is None:
-            writer = writers[spec.module.name] = ModuleWriter(source, spec.module, sync_of)
-        writer.defined.add(spec.sync_name)
-    names: dict[str, str] = {}
-    for module_name, writer in writers.items():
-        if writer.name in names:
-            raise GeneratorError(
-                f"{module_name} and {names[writer.name]} would both become {writer.name}"
-            )
-        names[writer.name] = module_name
-    for spec in specs:
-        writers[spec.module.name].add_class(spec)
+def generate() -> dict[Path, str]:
+    classes = list(walk(load(*CLIENT)))
     files: dict[Path, str] = {}
-    for writer in writers.values():
-        text = writer.render()
-        for number, line in enumerate(text.splitlines(), 1):
-            if len(line) > LINE_LENGTH:
-                raise GeneratorError(
-                    f"{writer.name}:{number}: generated line too long; shorten the source:\n{line}"
-                )
-        path = Path(*writer.name.split(".")).with_suffix(".py")
-        files[path] = text
-    return files
+    for cls, path in classes:
+        children = {
+            sync_name(child): load(cls.module, child).output
+            for method in _methods(cls)
+            if (child := _namespace(method)) is not None
+        }
+        files[OUTPUT / f"{cls.output}.py"] = render(cls, path, children)
+    client = sync_name(CLIENT[1])
+    files[OUTPUT / "__init__.py"] = (
+        HEADER.format(source="kard_async/_client.py")
+        + '"""The blocking facade, generated from the async source."""\n\n'
+        + f"from .client import {client}\n\n__all__ = [{client!r}]\n"
+    )
+    return _ruff(files)
 
 
-def stale_files(root: Path, files: dict[Path, str]) -> list[Path]:
-    """Generated files on disk that the generator would no longer write."""
-    directory = root / Path(*OUTPUT_PACKAGE.split("."))
-    stale = []
-    for path in sorted(directory.glob("*.py")):
-        relative = path.relative_to(root)
-        if relative in files:
-            continue
-        with path.open(encoding="utf-8") as handle:
-            if handle.readline().startswith(MARKER):
-                stale.append(relative)
-    return stale
+def _ruff(files: dict[Path, str]) -> dict[Path, str]:
+    """Unused imports removed, imports sorted, formatted: by ruff, with the project's config."""
+    with tempfile.TemporaryDirectory(dir=ROOT) as tmp:
+        staged = {path: Path(tmp) / "_sync" / path.name for path in files}
+        for path, target in staged.items():
+            target.parent.mkdir(exist_ok=True)
+            target.write_text(files[path])
+        ruff = [sys.executable, "-m", "ruff"]
+        config = ["--config", str(Path(__file__).resolve().parent.parent / "pyproject.toml")]
+        # As if in place, so that first-party imports sort as they will in the package.
+        for command in (
+            [*ruff, "check", *config, "--fix-only", "--select", "F401,I", "--quiet", tmp],
+            [*ruff, "format", *config, "--quiet", tmp],
+        ):
+            subprocess.run(command, check=True, cwd=ROOT)
+        return {path: target.read_text() for path, target in staged.items()}
+
+
+def _set_root(root: Path) -> None:
+    global ROOT, OUTPUT
+    ROOT, OUTPUT = root, root / PACKAGE / "_sync"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail with a diff when stale")
-    parser.add_argument(
-        "--root",
-        type=Path,
-        default=Path(__file__).resolve().parent.parent,
-        help="the directory holding the kard_async package (default: this repository)",
-    )
-    args = parser.parse_args(argv)
-    root: Path = args.root
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="fail if the output is stale")
+    parser.add_argument("--root", type=Path, default=ROOT, help="the project (default: this one)")
+    options = parser.parse_args(argv)
+    _set_root(options.root.resolve())
     try:
-        files = generate(root)
+        files = generate()
     except GeneratorError as error:
-        print(f"gen_sync: error: {error}", file=sys.stderr)
+        print(f"gen_sync: {error}; teach gen_sync.py how to mirror it", file=sys.stderr)
         return 2
-    stale = stale_files(root, files)
-    if args.check:
-        changed = False
-        for path, text in sorted(files.items()):
-            full = root / path
-            current = full.read_text(encoding="utf-8") if full.exists() else ""
-            if current != text:
-                changed = True
-                sys.stdout.writelines(
-                    difflib.unified_diff(
-                        current.splitlines(keepends=True),
-                        text.splitlines(keepends=True),
-                        f"a/{path.as_posix()}",
-                        f"b/{path.as_posix()}",
-                    )
-                )
+    stale = [path for path in OUTPUT.glob("*.py") if path not in files]
+    changed = [p for p, text in files.items() if not p.exists() or p.read_text() != text]
+    if options.check:
+        for path in changed:
+            old = path.read_text().splitlines(keepends=True) if path.exists() else []
+            rel = path.relative_to(ROOT).as_posix()
+            sys.stdout.writelines(difflib.unified_diff(old, files[path].splitlines(True), rel, rel))
         for path in stale:
-            changed = True
-            print(f"stale generated file (would be deleted): {path.as_posix()}")
-        if changed:
-            print(
-                "\ngen_sync: the blocking facade is out of date; run `python tools/gen_sync.py`",
-                file=sys.stderr,
-            )
+            print(f"{path.relative_to(ROOT)}: not generated any more; delete it")
+        if changed or stale:
+            print("the blocking facade is stale: run python tools/gen_sync.py", file=sys.stderr)
             return 1
         return 0
-    for path, text in sorted(files.items()):
-        full = root / path
-        full.parent.mkdir(parents=True, exist_ok=True)
-        if not full.exists() or full.read_text(encoding="utf-8") != text:
-            full.write_text(text, encoding="utf-8")
-            print(f"wrote {path.as_posix()}")
+    OUTPUT.mkdir(exist_ok=True)
     for path in stale:
-        (root / path).unlink()
-        print(f"deleted {path.as_posix()}")
+        path.unlink()
+    for path in changed:
+        path.write_text(files[path])
+    print(f"gen_sync: {len(changed)} written, {len(stale)} removed, {len(files)} in all")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

@@ -7,28 +7,24 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .._client import AsyncKard
-from ..bulk import BulkProgress, BulkReport, EventsInput
-from ..models.attributions import AttributionEvent, OfferActivation, PlacementSlotActivation
-from ..models.common import Job
-from ..models.rewards import ComponentType
-from ..resources.attributions import ActivationInclude, AsyncAttributions
-from ._portal import ClientHandle
+from kard_async._blocking import SyncResource
+from kard_async.bulk import BulkProgress, BulkReport
+from kard_async.models.attributions import (
+    ActivationInclude,
+    AttributionEvent,
+    OfferActivation,
+    PlacementSlotActivation,
+)
+from kard_async.models.common import Job
+from kard_async.models.rewards import ComponentType
+from kard_async.resources.attributions import (
+    AsyncAttributions,
+    EventsInput,
+)
 
 
-class Attributions:
+class Attributions(SyncResource[AsyncAttributions]):
     """``kard.users.attributions``: report what users saw and did."""
-
-    def __init__(
-        self,
-        handle: ClientHandle,
-        resolve: Callable[[AsyncKard], AsyncAttributions],
-    ) -> None:
-        self._handle = handle
-        self._resolve = resolve
-
-    def _target(self) -> AsyncAttributions:
-        return self._resolve(self._handle.client())
 
     def create(
         self,
@@ -50,11 +46,7 @@ class Attributions:
         ``outcome_unknown=True``.
         """
         return self._handle.run(
-            self._target().create(
-                user_id,
-                events,
-                organization_id=organization_id,
-            )
+            self._target().create(user_id, events, organization_id=organization_id)
         )
 
     def activate(
@@ -104,21 +96,13 @@ class Attributions:
         )
 
     def activate_placement_slot(
-        self,
-        user_id: str,
-        placement_id: str,
-        slot_id: str,
-        *,
-        organization_id: str | None = None,
+        self, user_id: str, placement_id: str, slot_id: str, *, organization_id: str | None = None
     ) -> PlacementSlotActivation:
         """Activate one slot of a batch-activation placement, and with it every offer the
         slot resolves to (their ids are in ``result.data.attributes.offer_ids``)."""
         return self._handle.run(
             self._target().activate_placement_slot(
-                user_id,
-                placement_id,
-                slot_id,
-                organization_id=organization_id,
+                user_id, placement_id, slot_id, organization_id=organization_id
             )
         )
 
@@ -128,7 +112,7 @@ class Attributions:
         *,
         concurrency: int = 16,
         on_progress: Callable[[BulkProgress], None] | None = None,
-        max_buffered_events: int = 50_000,
+        max_buffered_events: int = 50000,
         max_retries: int = 8,
         organization_id: str | None = None,
     ) -> BulkReport:
@@ -140,17 +124,18 @@ class Attributions:
         of events never sits in memory at once.
 
         Events are grouped per user into requests of at most 100 and sent with up to
-        ``concurrency`` requests in flight; when the server pushes back (HTTP 429/503) the
-        whole upload slows down (its ``Retry-After`` is honoured) and then ramps back up.
-        A request is retried (up to ``max_retries`` times) only when it surely was not
-        processed. Partial batches are sent early, largest first, when more than
-        ``max_buffered_events`` events wait for their batch to fill.
+        ``concurrency`` requests in flight (at most 1,024); when the server pushes back
+        (HTTP 429/503) the whole upload slows down (its ``Retry-After`` is honoured) and
+        then ramps back up. A request is retried (up to ``max_retries`` times) only when it
+        surely was not processed. Partial batches are sent early, largest first, when more
+        than ``max_buffered_events`` events wait for their batch to fill.
 
         API errors never escape: every input event ends up in exactly one of
         ``report.jobs`` (accepted), ``report.failed`` or ``report.invalid``; use
         ``report.failed_events()`` to send the failures again, or
         ``report.raise_for_failures()``. ``on_progress`` receives running totals a few
-        times a second. Programming errors and cancellation propagate.
+        times a second. Programming errors and cancellation propagate, with the partial
+        report as the exception's ``kard_bulk_report``.
         """
         return self._handle.run(
             self._target().bulk_create(

@@ -4,40 +4,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-from .._client import AsyncKard
-from ..models.rewards import (
+from kard_async._blocking import Paginator, SyncResource
+from kard_async.models.rewards import (
     CategoryOption,
     ComponentType,
     Location,
+    LocationInclude,
     LocationSort,
     LocationsPage,
     Offer,
+    OfferInclude,
     OfferSort,
     OffersPage,
     PlacementContent,
     PurchaseChannel,
     State,
 )
-from ..resources.rewards import AsyncRewards, LocationInclude, OfferInclude
-from ._pagination import Pager
-from ._portal import ClientHandle
+from kard_async.resources.rewards import AsyncRewards
 
 
-class Rewards:
+class Rewards(SyncResource[AsyncRewards]):
     """``kard.users.rewards``: what a user can earn, and where."""
-
-    def __init__(
-        self,
-        handle: ClientHandle,
-        resolve: Callable[[AsyncKard], AsyncRewards],
-    ) -> None:
-        self._handle = handle
-        self._resolve = resolve
-
-    def _target(self) -> AsyncRewards:
-        return self._resolve(self._handle.client())
 
     def locations(
         self,
@@ -58,16 +47,17 @@ class Rewards:
         after: str | None = None,
         before: str | None = None,
         organization_id: str | None = None,
-    ) -> LocationsPage:
-        """One page of the locations where ``user_id`` has eligible in-store offers.
+    ) -> Paginator[Location, LocationsPage]:
+        """The locations where ``user_id`` has eligible in-store offers.
 
-        Search by ``latitude`` + ``longitude`` (both, in degrees) within ``radius`` miles
-        (default 10 on the server, at least 1); ``city`` (substring), ``zip_code`` and
-        ``state`` narrow the result. ``include`` side-loads ``"offers"`` and/or
-        ``"categories"`` into ``page.included``. Pass ``page.next_cursor`` as ``after=``
-        for the next page, or use :meth:`iter_locations`.
+        ``await`` the result for one page, or ``async for location in ...`` to walk every
+        location of every page. Search by ``latitude`` + ``longitude`` (both, in degrees)
+        within ``radius`` miles (default 10 on the server, at least 1); ``name``, ``city``
+        (substring), ``zip_code`` and ``state`` narrow the result. ``include`` side-loads
+        ``"offers"`` and/or ``"categories"`` into ``page.included``.
         """
-        return self._handle.run(
+        return Paginator(
+            self._handle,
             self._target().locations(
                 user_id,
                 latitude=latitude,
@@ -84,49 +74,6 @@ class Rewards:
                 page_size=page_size,
                 after=after,
                 before=before,
-                organization_id=organization_id,
-            )
-        )
-
-    def iter_locations(
-        self,
-        user_id: str,
-        *,
-        latitude: float | None = None,
-        longitude: float | None = None,
-        radius: int | None = None,
-        name: str | None = None,
-        city: str | None = None,
-        zip_code: str | None = None,
-        state: State | None = None,
-        category: CategoryOption | None = None,
-        sort: LocationSort | Sequence[LocationSort] | None = None,
-        include: Sequence[LocationInclude] | None = None,
-        supported_components: Sequence[ComponentType] | None = None,
-        page_size: int | None = None,
-        organization_id: str | None = None,
-    ) -> Pager[Location]:
-        """Every location on every page, fetched page by page as you iterate.
-
-        Takes the same filters as :meth:`locations`. Arguments are checked now, before
-        the first page is requested.
-        """
-        return Pager(
-            self._handle,
-            self._target().iter_locations(
-                user_id,
-                latitude=latitude,
-                longitude=longitude,
-                radius=radius,
-                name=name,
-                city=city,
-                zip_code=zip_code,
-                state=state,
-                category=category,
-                sort=sort,
-                include=include,
-                supported_components=supported_components,
-                page_size=page_size,
                 organization_id=organization_id,
             ),
         )
@@ -146,15 +93,17 @@ class Rewards:
         after: str | None = None,
         before: str | None = None,
         organization_id: str | None = None,
-    ) -> OffersPage:
-        """One page of the national offers ``user_id`` is eligible for.
+    ) -> Paginator[Offer, OffersPage]:
+        """The national offers ``user_id`` is eligible for.
 
-        ``search`` matches offer or category names (case-insensitive); ``purchase_channel``
-        keeps offers redeemable in any of the given channels; ``sort`` keys may be prefixed
-        with ``-`` for descending order. ``page.meta.available_categories`` lists the
-        categories of the whole filtered result.
+        ``await`` the result for one page, or ``async for offer in ...`` to walk every
+        offer. ``search`` matches offer or category names (case-insensitive);
+        ``purchase_channel`` keeps offers redeemable in any of the given channels; ``sort``
+        keys may be prefixed with ``-`` for descending order.
+        ``page.meta.available_categories`` lists the categories of the whole filtered result.
         """
-        return self._handle.run(
+        return Paginator(
+            self._handle,
             self._target().offers(
                 user_id,
                 search=search,
@@ -167,40 +116,6 @@ class Rewards:
                 page_size=page_size,
                 after=after,
                 before=before,
-                organization_id=organization_id,
-            )
-        )
-
-    def iter_offers(
-        self,
-        user_id: str,
-        *,
-        search: str | None = None,
-        purchase_channel: PurchaseChannel | Sequence[PurchaseChannel] | None = None,
-        category: CategoryOption | None = None,
-        is_targeted: bool | None = None,
-        sort: OfferSort | Sequence[OfferSort] | None = None,
-        include: Sequence[OfferInclude] | None = None,
-        supported_components: Sequence[ComponentType] | None = None,
-        page_size: int | None = None,
-        organization_id: str | None = None,
-    ) -> Pager[Offer]:
-        """Every offer on every page, fetched page by page as you iterate.
-
-        Takes the same filters as :meth:`offers`.
-        """
-        return Pager(
-            self._handle,
-            self._target().iter_offers(
-                user_id,
-                search=search,
-                purchase_channel=purchase_channel,
-                category=category,
-                is_targeted=is_targeted,
-                sort=sort,
-                include=include,
-                supported_components=supported_components,
-                page_size=page_size,
                 organization_id=organization_id,
             ),
         )

@@ -4,30 +4,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from functools import cached_property
 
-from .._client import AsyncKard
-from ..resources.users import AsyncUsers
-from ._portal import ClientHandle
+from kard_async._blocking import SyncResource
+from kard_async.resources.users import AsyncUsers
+
 from .attributions import Attributions
 from .rewards import Rewards
 
 
-class Users:
+class Users(SyncResource[AsyncUsers]):
     """Calls about one of your users, addressed by your own user id."""
 
-    rewards: Rewards
-    attributions: Attributions
+    @cached_property
+    def rewards(self) -> Rewards:
+        return Rewards(self._handle, (*self._path, "rewards"))
 
-    def __init__(
-        self,
-        handle: ClientHandle,
-        resolve: Callable[[AsyncKard], AsyncUsers],
-    ) -> None:
-        self._handle = handle
-        self._resolve = resolve
-        self.rewards = Rewards(handle, lambda client: resolve(client).rewards)
-        self.attributions = Attributions(handle, lambda client: resolve(client).attributions)
-
-    def _target(self) -> AsyncUsers:
-        return self._resolve(self._handle.client())
+    @cached_property
+    def attributions(self) -> Attributions:
+        return Attributions(self._handle, (*self._path, "attributions"))

@@ -12,7 +12,7 @@ from typing import Any
 from .._client import AsyncKard
 from .._version import __version__
 from ..bulk import BulkProgress
-from ..models import CategoryOption, LocationsPage, Offer
+from ..models import CategoryOption, Offer
 from ._output import Column, Output, make_output
 from ._render import channels_text, location_columns, location_row, reward_text
 from ._settings import int_at_least
@@ -115,10 +115,10 @@ class Demo:
         latitude, longitude = CITY_HALL
         out.heading(f"1. Locations within {RADIUS} miles of Philadelphia City Hall, with offers")
         out.note(
-            f'kard.users.rewards.iter_locations("{USER}", latitude={latitude}, '
+            f'await kard.users.rewards.locations("{USER}", latitude={latitude}, '
             f'longitude={longitude}, radius={RADIUS}, include=["offers", "categories"])'
         )
-        pager = kard.users.rewards.iter_locations(
+        pager = kard.users.rewards.locations(
             USER,
             latitude=latitude,
             longitude=longitude,
@@ -127,28 +127,27 @@ class Demo:
             supported_components=["baseReward"],
             page_size=SHOWN_LOCATIONS,
         )
-        page = await pager.next_page()
-        assert isinstance(page, LocationsPage)
+        page = await pager
         rows = [location_row(page, item, CITY_HALL, category=False) for item in page.data]
         out.table(location_columns(distance=True, category=False), rows)
-        total = len(page.data)
-        async for _ in pager:  # the remaining pages, fetched as the loop goes
+        total = 0
+        async for _ in pager:  # every page, fetched as the loop goes
             total += 1
         out.note(
             f"The {len(page.data)} nearest of {total} locations in the radius "
-            f"({-(-total // SHOWN_LOCATIONS)} pages of {SHOWN_LOCATIONS}, walked by the pager)."
+            f"({-(-total // SHOWN_LOCATIONS)} pages of {SHOWN_LOCATIONS}, walked by 'async for')."
         )
 
     async def _offers(self, kard: AsyncKard) -> list[Offer]:
         out = self._out
         out.heading(f'2. Offers in "{CATEGORY}"')
         out.note(
-            f'[offer async for offer in kard.users.rewards.iter_offers("{USER}", '
+            f'[offer async for offer in kard.users.rewards.offers("{USER}", '
             f'category="{CATEGORY}", sort=["-startDate"])]'
         )
         offers = [
             offer
-            async for offer in kard.users.rewards.iter_offers(
+            async for offer in kard.users.rewards.offers(
                 USER,
                 category=CATEGORY,
                 sort=["-startDate"],
@@ -193,9 +192,7 @@ class Demo:
             "report = await kard.users.attributions.bulk_create(events, on_progress=...)  "
             "# any number of (user_id, event) pairs"
         )
-        offer_ids = [
-            offer.id async for offer in kard.users.rewards.iter_offers(USER, page_size=100)
-        ]
+        offer_ids = [offer.id async for offer in kard.users.rewards.offers(USER, page_size=100)]
         mix: Counter[tuple[str, str]] = Counter()
         source = synthetic_events(
             events, users=users, offer_ids=offer_ids, now=datetime.now(timezone.utc), mix=mix

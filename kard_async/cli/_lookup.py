@@ -9,8 +9,7 @@ from collections.abc import Sequence
 from typing import Any, get_args
 
 from .._client import AsyncKard
-from ..models import CategoryOption, LocationsPage, OffersPage, State
-from ..resources.rewards import LocationInclude
+from ..models import CategoryOption, LocationInclude, LocationsPage, OffersPage, State
 from ._output import make_output
 from ._render import (
     OFFER_COLUMNS,
@@ -207,7 +206,7 @@ async def _locations(args: argparse.Namespace) -> int:
     rows: list[list[str]] = []
     count = 0
     async with AsyncKard(**client_kwargs(args)) as kard:
-        pager = kard.users.rewards.iter_locations(
+        page: LocationsPage | None = await kard.users.rewards.locations(
             args.user,
             latitude=args.latitude,
             longitude=args.longitude,
@@ -222,8 +221,7 @@ async def _locations(args: argparse.Namespace) -> int:
             supported_components=["baseReward"] if table else None,
             page_size=_page_size(args),
         )
-        while _remaining(args, count) != 0 and (page := await pager.next_page()) is not None:
-            assert isinstance(page, LocationsPage)
+        while page is not None and _remaining(args, count) != 0:
             remaining = _remaining(args, count)
             locations = page.data if remaining is None else page.data[:remaining]
             count += len(locations)
@@ -234,6 +232,7 @@ async def _locations(args: argparse.Namespace) -> int:
                 lines.flush()
             else:
                 rows.extend(location_row(page, location, origin) for location in locations)
+            page = await page.next_page() if _remaining(args, count) != 0 else None
     if output is not None:
         if rows:
             output.table(location_columns(distance=origin is not None), rows)
@@ -249,7 +248,7 @@ async def _offers(args: argparse.Namespace) -> int:
     rows: list[list[str]] = []
     count = 0
     async with AsyncKard(**client_kwargs(args)) as kard:
-        pager = kard.users.rewards.iter_offers(
+        offers_page: OffersPage | None = await kard.users.rewards.offers(
             args.user,
             search=args.search,
             purchase_channel=args.channel,
@@ -259,8 +258,7 @@ async def _offers(args: argparse.Namespace) -> int:
             include=args.include,
             page_size=_page_size(args),
         )
-        while _remaining(args, count) != 0 and (page := await pager.next_page()) is not None:
-            assert isinstance(page, OffersPage)
+        while (page := offers_page) is not None and _remaining(args, count) != 0:
             remaining = _remaining(args, count)
             offers = page.data if remaining is None else page.data[:remaining]
             count += len(offers)
@@ -275,6 +273,7 @@ async def _offers(args: argparse.Namespace) -> int:
             else:
                 categories = category_map(page.meta.available_categories, page.included)
                 rows.extend(offer_row(offer, categories) for offer in offers)
+            offers_page = await page.next_page() if _remaining(args, count) != 0 else None
     if output is not None:
         if rows:
             output.table(OFFER_COLUMNS, rows)

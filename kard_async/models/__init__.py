@@ -2,6 +2,7 @@
 
 from .attributions import (
     ActivationAttributes,
+    ActivationInclude,
     AttributionEvent,
     AttributionFilter,
     AttributionState,
@@ -33,10 +34,12 @@ from .rewards import (
     ComponentType,
     Coordinates,
     Location,
+    LocationInclude,
     LocationSort,
     LocationsPage,
     Offer,
     OfferComponents,
+    OfferInclude,
     OfferSort,
     OffersPage,
     PlacementBatch,
@@ -48,6 +51,7 @@ from .rewards import (
 
 __all__ = [
     "ActivationAttributes",
+    "ActivationInclude",
     "Address",
     "Amount",
     "Asset",
@@ -63,6 +67,7 @@ __all__ = [
     "Job",
     "Links",
     "Location",
+    "LocationInclude",
     "LocationSort",
     "LocationsPage",
     "NotificationAttribution",
@@ -71,6 +76,7 @@ __all__ = [
     "OfferActivation",
     "OfferAttribution",
     "OfferComponents",
+    "OfferInclude",
     "OfferMedium",
     "OfferSort",
     "OffersPage",

@@ -1,26 +1,29 @@
 """Attribution events (requests) and the write responses (API reference §2).
 
 Events are immutable and validated when built, so a bad event fails at the line that made
-it: empty ``entity_id``, an unknown ``event_code``, a ``medium`` the event type does not
-allow, or a naive ``event_date`` each raise :class:`~kard_async.InvalidParameterError`.
+it: an empty ``entity_id``, a ``medium`` known to be wrong for the event type (a
+notification seen in ``SEARCH``), or a naive ``event_date`` each raise
+:class:`~kard_async.InvalidParameterError`. Enum values this version has never heard of
+are passed through: Kard adds them often.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, ClassVar, Literal, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Union
 
 import msgspec
 
 from .._errors import InvalidParameterError
-from .._validate import require_aware, require_choice, require_id
-from ._base import DataDecoder, Model, ResponseDecoder, UnknownResource
-from .common import Category, Job
+from .._validate import require_aware, require_id
+from ._base import Model, UnknownResource
+from .common import Category
 from .rewards import Offer
 
 __all__ = [
     "ActivationAttributes",
+    "ActivationInclude",
     "AttributionEvent",
     "AttributionFilter",
     "AttributionState",
@@ -44,8 +47,31 @@ EventCode = Literal["IMPRESSION", "VIEW", "ACTIVATE", "BOOST"]
 OfferMedium = Literal["BROWSE", "EMAIL", "MAP", "SEARCH", "CTA", "PUSH"]
 NotificationMedium = Literal["PUSH", "EMAIL"]
 PlacementSlotMedium = Literal["CTA"]
+ActivationInclude = Literal["offer"]
+
+# Fields are typed with the Literals for editors and type checkers, and as plain strings at
+# runtime, so that decoding a wire mapping never refuses a value Kard added after this
+# version (the checks that matter are in the events' __post_init__).
+if TYPE_CHECKING:
+    _EventCode = EventCode
+    _OfferMedium = OfferMedium
+    _NotificationMedium = NotificationMedium
+    _PlacementSlotMedium = PlacementSlotMedium
+else:
+    _EventCode = _OfferMedium = _NotificationMedium = _PlacementSlotMedium = str
 
 EVENT_CODES: tuple[str, ...] = ("IMPRESSION", "VIEW", "ACTIVATE", "BOOST")
+KNOWN_MEDIUMS: frozenset[str] = frozenset(("BROWSE", "EMAIL", "MAP", "SEARCH", "CTA", "PUSH"))
+
+
+def check_medium(kind: str, allowed: tuple[str, ...], medium: object) -> None:
+    """Refuse a medium known to be wrong for the event type; pass values never heard of."""
+    if not isinstance(medium, str) or not medium:
+        raise InvalidParameterError("medium", medium, "must be a non-empty string")
+    if medium in KNOWN_MEDIUMS and medium not in allowed:
+        raise InvalidParameterError(
+            "medium", medium, f"{kind} events allow " + ", ".join(repr(m) for m in allowed)
+        )
 
 
 class _Request(
@@ -82,13 +108,9 @@ class _Event(_Request, frozen=True):
 
     def _check(self, entity_id: str, event_code: str, medium: str, event_date: datetime) -> None:
         require_id("entity_id", entity_id)
-        require_choice("event_code", event_code, EVENT_CODES)
-        if medium not in self.MEDIUMS:
-            raise InvalidParameterError(
-                "medium",
-                medium,
-                f"{self.TYPE} events allow " + ", ".join(repr(m) for m in self.MEDIUMS),
-            )
+        if not isinstance(event_code, str) or not event_code:
+            raise InvalidParameterError("event_code", event_code, "must be a non-empty string")
+        check_medium(self.TYPE, self.MEDIUMS, medium)
         require_aware("event_date", event_date)
 
 
@@ -99,8 +121,8 @@ class OfferAttribution(_Event, frozen=True):
     MEDIUMS: ClassVar[tuple[str, ...]] = ("BROWSE", "EMAIL", "MAP", "SEARCH", "CTA", "PUSH")
 
     entity_id: str
-    event_code: EventCode
-    medium: OfferMedium
+    event_code: _EventCode
+    medium: _OfferMedium
     event_date: datetime
     state: AttributionState | None = None
 
@@ -115,8 +137,8 @@ class NotificationAttribution(_Event, frozen=True):
     MEDIUMS: ClassVar[tuple[str, ...]] = ("PUSH", "EMAIL")
 
     entity_id: str
-    event_code: EventCode
-    medium: NotificationMedium
+    event_code: _EventCode
+    medium: _NotificationMedium
     event_date: datetime
     state: AttributionState | None = None
 
@@ -131,8 +153,8 @@ class PlacementSlotAttribution(_Event, frozen=True):
     MEDIUMS: ClassVar[tuple[str, ...]] = ("CTA",)
 
     entity_id: str
-    event_code: EventCode
-    medium: PlacementSlotMedium
+    event_code: _EventCode
+    medium: _PlacementSlotMedium
     event_date: datetime
     state: AttributionState | None = None
 
@@ -174,16 +196,8 @@ def event_from_wire(obj: Mapping[str, Any]) -> AttributionEvent:
     attributes = obj.get("attributes")
     if attributes is None:
         attributes = {k: v for k, v in obj.items() if k not in ("type", "userId", "id")}
-    if isinstance(attributes, Mapping):
-        # Checked first so the error lists the allowed values.
-        if "eventCode" in attributes:
-            require_choice("eventCode", attributes["eventCode"], EVENT_CODES)
-        if "medium" in attributes and attributes["medium"] not in cls.MEDIUMS:
-            raise InvalidParameterError(
-                "medium",
-                attributes["medium"],
-                f"{cls.TYPE} events allow " + ", ".join(repr(m) for m in cls.MEDIUMS),
-            )
+    if isinstance(attributes, Mapping) and "medium" in attributes:
+        check_medium(cls.TYPE, cls.MEDIUMS, attributes["medium"])  # names the allowed ones
     try:
         return msgspec.convert(attributes, cls)
     except msgspec.ValidationError as error:
@@ -254,8 +268,3 @@ class PlacementSlotActivation(Model):
     """The slot-level event written, and the ids of the offers it activated."""
 
     data: PlacementSlotActivationData
-
-
-JOB_DECODER = DataDecoder(Job)
-OFFER_ACTIVATION_DECODER = ResponseDecoder(OfferActivation, {"included": (Offer, Category)})
-PLACEMENT_SLOT_ACTIVATION_DECODER = msgspec.json.Decoder(PlacementSlotActivation)

@@ -7,8 +7,7 @@ from typing import Literal
 
 import msgspec
 
-from .._query import cursor_from_link
-from ._base import Links, Model, Relationship, ResponseDecoder, UnknownResource
+from ._base import Links, Model, Page, Relationship, UnknownResource
 from ._base import Resource as _Resource
 from .common import Category
 
@@ -23,6 +22,7 @@ __all__ = [
     "CtaAction",
     "Location",
     "LocationAttributes",
+    "LocationInclude",
     "LocationRelationships",
     "LocationSort",
     "LocationsPage",
@@ -31,6 +31,7 @@ __all__ = [
     "Offer",
     "OfferAttributes",
     "OfferComponents",
+    "OfferInclude",
     "OfferRelationships",
     "OfferSort",
     "OffersMeta",
@@ -92,6 +93,8 @@ ComponentType = Literal[
 ]
 OfferSort = Literal["startDate", "-startDate", "expirationDate", "-expirationDate", "name", "-name"]
 LocationSort = Literal["locationName", "-locationName"]
+LocationInclude = Literal["offers", "categories"]
+OfferInclude = Literal["categories"]
 
 
 # --- offer components (UI hints, §3.5); enum-like fields stay plain strings on responses ---
@@ -315,23 +318,7 @@ class Location(_Resource, tag="location"):
 # --- pages ---
 
 
-class _Page(Model):
-    links: Links = msgspec.field(default_factory=Links)
-    unknown: list[UnknownResource] = msgspec.field(default_factory=list, name="kard-async:unknown")
-    """Items of ``data`` whose resource type this version does not know (never on the wire)."""
-
-    @property
-    def next_cursor(self) -> str | None:
-        """Pass as ``after=`` to get the next page; None on the last page."""
-        return cursor_from_link(self.links.next, "page[after]")
-
-    @property
-    def prev_cursor(self) -> str | None:
-        """Pass as ``before=`` to get the previous page; None on the first page."""
-        return cursor_from_link(self.links.prev, "page[before]")
-
-
-class LocationsPage(_Page, kw_only=True):
+class LocationsPage(Page, kw_only=True):
     """One page of locations, with the offers and categories asked for with ``include``."""
 
     data: list[Location]
@@ -353,7 +340,7 @@ class OffersMeta(Model):
     placement_name: str | None = None
 
 
-class OffersPage(_Page, kw_only=True):
+class OffersPage(Page, kw_only=True):
     """One page of offers. ``meta.available_categories`` spans the whole filtered result."""
 
     data: list[Offer]
@@ -388,8 +375,11 @@ class PlacementMeta(Model):
     available_categories: list[Category] = []
 
 
-class PlacementContent(_Page, kw_only=True):
+class PlacementContent(Model, kw_only=True):
     """A placement's content: offers (standard placement) or slots (batch/group placement)."""
+
+    links: Links = msgspec.field(default_factory=Links)
+    unknown: list[UnknownResource] = msgspec.field(default_factory=list, name="kard-async:unknown")
 
     data: list[Offer | PlacementBatch | UnknownResource]
     included: list[Category | UnknownResource] = []
@@ -402,36 +392,3 @@ class PlacementContent(_Page, kw_only=True):
     @property
     def batches(self) -> list[PlacementBatch]:
         return [item for item in self.data if isinstance(item, PlacementBatch)]
-
-
-LOCATIONS_DECODER = ResponseDecoder(
-    LocationsPage, {"data": (Location,), "included": (Offer, Category)}, known_only=("data",)
-)
-OFFERS_DECODER = ResponseDecoder(
-    OffersPage, {"data": (Offer,), "included": (Category,)}, known_only=("data",)
-)
-
-
-class _RawBatch(msgspec.Struct, gc=False):
-    id: str
-    attributes: msgspec.Raw
-
-
-_RAW_BATCH = msgspec.json.Decoder(_RawBatch)
-_BATCH_ATTRIBUTES_DECODER = ResponseDecoder(
-    PlacementBatchAttributes, {"offers": (Offer,)}, known_only=("offers",)
-)
-
-
-def _lenient_batch(raw: msgspec.Raw) -> PlacementBatch:
-    batch = _RAW_BATCH.decode(raw)
-    return PlacementBatch(
-        id=batch.id, attributes=_BATCH_ATTRIBUTES_DECODER.decode(batch.attributes)
-    )
-
-
-PLACEMENT_CONTENT_DECODER = ResponseDecoder(
-    PlacementContent,
-    {"data": (Offer, PlacementBatch), "included": (Category,)},
-    fallbacks={"placementBatch": _lenient_batch},
-)

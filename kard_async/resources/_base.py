@@ -1,28 +1,111 @@
-"""What every resource shares: the client it sends through, and user-scoped paths."""
+"""What every resource shares: one method per HTTP verb that describes a call, and paths.
+
+A resource method is a signature, a docstring and one statement, e.g.
+``return self._get_page(self._user_path(user_id, "offers"), query=..., cast_to=OffersPage)``.
+The response decoder is derived from ``cast_to`` (once, cached); everything else happens in
+the transport.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from .. import _query
 from .._call import Call
+from .._pagination import AsyncPaginator
+from .._query import QueryValue
+from .._requester import Requester
 from .._validate import require_id
-
-if TYPE_CHECKING:
-    from .._client import AsyncKard
+from ..models._base import Page, decoder_for
 
 T = TypeVar("T")
+PageT = TypeVar("PageT", bound=Page)
+Query = Sequence[tuple[str, QueryValue]]
 
 
 class AsyncResource:
-    def __init__(self, client: AsyncKard) -> None:
-        self._client = client
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
 
-    def _user_path(self, user_id: str, *rest: str, organization_id: str | None) -> str:
-        organization = self._client._organization(organization_id)
-        return _query.path(
-            "v2", "issuers", organization, "users", require_id("user_id", user_id), *rest
+    # --- paths ---
+
+    def _org_path(self, *rest: str, organization_id: str | None = None) -> str:
+        """``/v2/issuers/{org}/...``; each segment is checked and fully percent-encoded."""
+        return _query.path("v2", "issuers", self._requester.organization(organization_id), *rest)
+
+    def _user_path(self, user_id: str, *rest: str, organization_id: str | None = None) -> str:
+        """``/v2/issuers/{org}/users/{user}/...``."""
+        return self._org_path(
+            "users", require_id("user_id", user_id), *rest, organization_id=organization_id
         )
 
-    async def _send(self, call: Call[T]) -> T:
-        return await self._client._send(call)
+    # --- calls ---
+
+    async def _get(self, path: str, *, query: Query = (), cast_to: type[T]) -> T:
+        return await self._requester.send(
+            Call("GET", path, decoder_for(cast_to), query=_query.encode(query))
+        )
+
+    async def _post(
+        self,
+        path: str,
+        *,
+        query: Query = (),
+        body: bytes | None = None,
+        cast_to: type[T],
+        unwrap: bool = False,
+    ) -> T:
+        return await self._write("POST", path, query, body, cast_to, unwrap)
+
+    async def _put(
+        self, path: str, *, body: bytes | None = None, cast_to: type[T], unwrap: bool = False
+    ) -> T:
+        return await self._write("PUT", path, (), body, cast_to, unwrap)
+
+    async def _patch(
+        self, path: str, *, body: bytes | None = None, cast_to: type[T], unwrap: bool = False
+    ) -> T:
+        return await self._write("PATCH", path, (), body, cast_to, unwrap)
+
+    async def _delete(self, path: str, *, cast_to: type[T]) -> T:
+        return await self._write("DELETE", path, (), None, cast_to, False)
+
+    async def _write(
+        self,
+        method: str,
+        path: str,
+        query: Query,
+        body: bytes | None,
+        cast_to: type[T],
+        unwrap: bool,
+    ) -> T:
+        call = Call(
+            method,
+            path,
+            decoder_for(cast_to, unwrap=unwrap),
+            query=_query.encode(query),
+            body=body,
+            write=True,
+        )
+        return await self._requester.send(call)
+
+    def _get_page(
+        self, path: str, *, query: Query, cast_to: type[PageT]
+    ) -> AsyncPaginator[Any, PageT]:
+        """A paginated GET: ``query`` holds ``page[after]``/``page[before]`` for the first
+        page; later pages replace them with the server's next cursor."""
+        first = _query.encode(query)
+        rest = [(key, value) for key, value in query if key not in _CURSOR_KEYS]
+        after = next((value for key, value in query if key == "page[after]"), None)
+        decoder = decoder_for(cast_to)
+        send = self._requester.send
+
+        async def fetch(cursor: str | None) -> PageT:
+            encoded = first if cursor == after else _query.encode([*rest, ("page[after]", cursor)])
+            return await send(Call("GET", path, decoder, query=encoded))
+
+        return AsyncPaginator(fetch, after=after if isinstance(after, str) else None, path=path)
+
+
+_CURSOR_KEYS = frozenset({"page[after]", "page[before]"})

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal, get_args
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
+from typing import Any, Union
 
-from .. import _query
-from .._call import Call
+from .. import _params as params
+from .. import bulk
 from .._errors import InvalidParameterError
-from .._transport import ResponseInfo
-from .._validate import require_id, require_int
-from ..bulk import BulkProgress, BulkReport, BulkUploader, EventsInput
+from .._query import path as url_path
+from .._validate import require_id
+from ..bulk import BatchSpec, BulkProgress, BulkReport
 from ..models.attributions import (
-    JOB_DECODER,
-    OFFER_ACTIVATION_DECODER,
-    PLACEMENT_SLOT_ACTIVATION_DECODER,
+    ActivationInclude,
     AttributionEvent,
     OfferActivation,
     PlacementSlotActivation,
@@ -24,10 +22,15 @@ from ..models.attributions import (
 from ..models.common import Job
 from ..models.rewards import ComponentType
 from ._base import AsyncResource
-from .rewards import _side_loads
 
 MAX_EVENTS_PER_REQUEST = 100
-ActivationInclude = Literal["offer"]
+
+EventInput = Union[AttributionEvent, Mapping[str, Any]]  # noqa: UP007
+EventsInput = Union[  # noqa: UP007
+    Iterable[tuple[str, EventInput]],
+    AsyncIterable[tuple[str, EventInput]],
+    Mapping[str, Iterable[EventInput]],
+]
 
 
 def prepare_events(
@@ -54,6 +57,26 @@ def prepare_events(
     return prepared
 
 
+def _attribution_pair(item: object) -> tuple[str, AttributionEvent]:
+    if type(item) is not tuple or len(item) != 2:
+        raise InvalidParameterError("item", item, "must be a (user_id, event) pair")
+    user_id, event = item
+    return require_id("user_id", user_id), as_event(event)
+
+
+ATTRIBUTIONS: BatchSpec[AttributionEvent, Job] = BatchSpec(
+    max_batch=MAX_EVENTS_PER_REQUEST,
+    prepare=_attribution_pair,
+    path=lambda org, user: url_path("v2", "issuers", org, "users", user, "attributions"),
+    encode=encode_events,
+    result=Job,
+    unwrap=True,
+    job_id=lambda job: job.id,
+    resend=lambda user_id, event: (user_id, event),
+    noun="events",
+)
+
+
 class AsyncAttributions(AsyncResource):
     """``kard.users.attributions``: report what users saw and did."""
 
@@ -76,15 +99,12 @@ class AsyncAttributions(AsyncResource):
         waiting for the answer, or HTTP 5xx other than 503), the error has
         ``outcome_unknown=True``.
         """
-        return await self._create_checked(user_id, prepare_events(events), organization_id)
-
-    async def _create_checked(
-        self, user_id: str, events: list[AttributionEvent], organization_id: str | None = None
-    ) -> Job:
-        """``create`` for events already checked (by ``prepare_events`` or ``bulk_create``)."""
-        path = self._user_path(user_id, "attributions", organization_id=organization_id)
-        body = encode_events(events)
-        return await self._send(Call("POST", path, JOB_DECODER, body=body, write=True))
+        return await self._post(
+            self._user_path(user_id, "attributions", organization_id=organization_id),
+            body=encode_events(prepare_events(events)),
+            cast_to=Job,
+            unwrap=True,
+        )
 
     async def activate(
         self,
@@ -99,8 +119,16 @@ class AsyncAttributions(AsyncResource):
 
         ``include=["offer"]`` returns the offer in ``result.included``.
         """
-        return await self._offer_action(
-            "activate", user_id, offer_id, include, supported_components, organization_id
+        return await self._post(
+            self._user_path(
+                user_id,
+                "offers",
+                require_id("offer_id", offer_id),
+                "activate",
+                organization_id=organization_id,
+            ),
+            query=params.side_loads(include, supported_components),
+            cast_to=OfferActivation,
         )
 
     async def boost(
@@ -116,8 +144,16 @@ class AsyncAttributions(AsyncResource):
 
         ``include=["offer"]`` returns the offer in ``result.included``.
         """
-        return await self._offer_action(
-            "boost", user_id, offer_id, include, supported_components, organization_id
+        return await self._post(
+            self._user_path(
+                user_id,
+                "offers",
+                require_id("offer_id", offer_id),
+                "boost",
+                organization_id=organization_id,
+            ),
+            query=params.side_loads(include, supported_components),
+            cast_to=OfferActivation,
         )
 
     async def activate_placement_slot(
@@ -130,36 +166,17 @@ class AsyncAttributions(AsyncResource):
     ) -> PlacementSlotActivation:
         """Activate one slot of a batch-activation placement, and with it every offer the
         slot resolves to (their ids are in ``result.data.attributes.offer_ids``)."""
-        path = self._user_path(
-            user_id,
-            "placements",
-            require_id("placement_id", placement_id),
-            "slot",
-            require_id("slot_id", slot_id),
-            "activate",
-            organization_id=organization_id,
-        )
-        return await self._send(Call("POST", path, PLACEMENT_SLOT_ACTIVATION_DECODER, write=True))
-
-    async def _offer_action(
-        self,
-        action: str,
-        user_id: str,
-        offer_id: str,
-        include: Sequence[str] | None,
-        supported_components: Sequence[str] | None,
-        organization_id: str | None,
-    ) -> OfferActivation:
-        path = self._user_path(
-            user_id,
-            "offers",
-            require_id("offer_id", offer_id),
-            action,
-            organization_id=organization_id,
-        )
-        query = _side_loads(include, get_args(ActivationInclude), supported_components)
-        return await self._send(
-            Call("POST", path, OFFER_ACTIVATION_DECODER, query=_query.encode(query), write=True)
+        return await self._post(
+            self._user_path(
+                user_id,
+                "placements",
+                require_id("placement_id", placement_id),
+                "slot",
+                require_id("slot_id", slot_id),
+                "activate",
+                organization_id=organization_id,
+            ),
+            cast_to=PlacementSlotActivation,
         )
 
     async def bulk_create(
@@ -180,36 +197,33 @@ class AsyncAttributions(AsyncResource):
         of events never sits in memory at once.
 
         Events are grouped per user into requests of at most 100 and sent with up to
-        ``concurrency`` requests in flight; when the server pushes back (HTTP 429/503) the
-        whole upload slows down (its ``Retry-After`` is honoured) and then ramps back up.
-        A request is retried (up to ``max_retries`` times) only when it surely was not
-        processed. Partial batches are sent early, largest first, when more than
-        ``max_buffered_events`` events wait for their batch to fill.
+        ``concurrency`` requests in flight (at most 1,024); when the server pushes back
+        (HTTP 429/503) the whole upload slows down (its ``Retry-After`` is honoured) and
+        then ramps back up. A request is retried (up to ``max_retries`` times) only when it
+        surely was not processed. Partial batches are sent early, largest first, when more
+        than ``max_buffered_events`` events wait for their batch to fill.
 
         API errors never escape: every input event ends up in exactly one of
         ``report.jobs`` (accepted), ``report.failed`` or ``report.invalid``; use
         ``report.failed_events()`` to send the failures again, or
         ``report.raise_for_failures()``. ``on_progress`` receives running totals a few
-        times a second. Programming errors and cancellation propagate.
+        times a second. Programming errors and cancellation propagate, with the partial
+        report as the exception's ``kard_bulk_report``.
         """
-        require_int("concurrency", concurrency, low=1)
-        require_int("max_buffered_events", max_buffered_events, low=1)
-        require_int("max_retries", max_retries, low=0)
-        self._client._organization(organization_id)
-        user_hook = self._client._options.on_response
-
-        def on_response(info: ResponseInfo) -> None:
-            uploader.on_response(info)
-            if user_hook is not None:
-                user_hook(info)
-
-        client = self._client.with_options(
-            max_retries=max_retries, on_response=on_response, organization_id=organization_id
-        )
-        uploader = BulkUploader(
-            client.users.attributions,
+        return await bulk.upload(
+            ATTRIBUTIONS,
+            self._requester.derive(organization_id=organization_id),
+            _pairs(events),
             concurrency=concurrency,
-            max_buffered_events=max_buffered_events,
+            max_buffered=max_buffered_events,
+            max_retries=max_retries,
             on_progress=on_progress,
         )
-        return await uploader.run(events)
+
+
+def _pairs(events: EventsInput) -> Iterable[Any] | AsyncIterable[Any]:
+    if isinstance(events, Mapping):
+        return bulk.InMemory(
+            (user_id, event) for user_id, user_events in events.items() for event in user_events
+        )
+    return events

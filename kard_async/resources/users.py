@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from functools import cached_property
 
 from ._base import AsyncResource
 from .attributions import AsyncAttributions
 from .rewards import AsyncRewards
 
-if TYPE_CHECKING:
-    from .._client import AsyncKard
-
 
 class AsyncUsers(AsyncResource):
     """Calls about one of your users, addressed by your own user id."""
 
-    rewards: AsyncRewards
-    attributions: AsyncAttributions
+    @cached_property
+    def rewards(self) -> AsyncRewards:
+        return AsyncRewards(self._requester)
 
-    def __init__(self, client: AsyncKard) -> None:
-        super().__init__(client)
-        self.rewards = AsyncRewards(client)
-        self.attributions = AsyncAttributions(client)
+    @cached_property
+    def attributions(self) -> AsyncAttributions:
+        return AsyncAttributions(self._requester)

@@ -13,8 +13,9 @@ from kard_async import (
     InvalidParameterError,
     Kard,
     KardError,
+    Paginator,
+    SyncInAsyncWarning,
 )
-from kard_async._sync import Pager, SyncInAsyncWarning
 from kard_async.bulk import BulkProgress, BulkReport
 from kard_async.models import (
     Job,
@@ -30,24 +31,29 @@ from kard_async.models import (
 
 
 def locations(kard: Kard) -> list[str]:
-    page: LocationsPage = kard.users.rewards.locations("user-1", latitude=39.94, longitude=-75.14)
-    names: list[str] = [location.attributes.name for location in page.data]
-    for loc in kard.users.rewards.iter_locations("user-1", latitude=39.94, longitude=-75.14):
+    first: Paginator[Location, LocationsPage] = kard.users.rewards.locations(
+        "user-1", latitude=39.94, longitude=-75.14
+    )
+    page: LocationsPage = first.page
+    names: list[str] = [location.attributes.name for location in first.data]
+    names += [location.attributes.name for location in page.data]
+    for loc in kard.users.rewards.locations("user-1", latitude=39.94, longitude=-75.14):
         name: str = loc.attributes.name
         names.append(name)
-    pager: Pager[Location] = kard.users.rewards.iter_locations("user-1", page_size=10)
-    iterator: Iterator[Location] = pager
-    first: Location = next(iterator)
-    names.append(first.attributes.name)
-    whole = pager.next_page()
-    if whole is not None:
-        names.extend(location.attributes.name for location in whole.data)
+    iterator: Iterator[Location] = iter(kard.users.rewards.locations("user-1", page_size=10))
+    one: Location = next(iterator)
+    names.append(one.attributes.name)
+    following = first.next_page()
+    if following is not None and following.has_next_page():
+        names.extend(location.attributes.name for location in following.data)
+    cursor: str | None = first.next_cursor
+    del cursor
     return names
 
 
 def offers(kard: Kard) -> int:
-    page: OffersPage = kard.users.rewards.offers("user-1", search="coffee", page_size=5)
-    every: list[Offer] = list(kard.users.rewards.iter_offers("user-1"))
+    page: OffersPage = kard.users.rewards.offers("user-1", search="coffee", page_size=5).page
+    every: list[Offer] = list(kard.users.rewards.offers("user-1"))
     content: PlacementContent = kard.users.rewards.placement_content("user-1", "placement-1")
     del content
     return len(page.data) + len(every)
