@@ -437,10 +437,16 @@ class _Engine(Generic[ItemT, ResultT]):
                         take(index, item)
                         index += 1
                     raise
-                for item in chunk:
-                    if take(index, item):
-                        await self._drain()
+                for position, item in enumerate(chunk):
                     index += 1
+                    if take(index - 1, item):
+                        try:
+                            await self._drain()
+                        except BaseException:
+                            for rest in chunk[position + 1 :]:  # taken: reported as unsent
+                                take(index, rest)
+                                index += 1
+                            raise
                 if failure is not None:  # after the items read before it: they count
                     raise failure
                 if not chunk:
