@@ -99,11 +99,13 @@ class Router:
                 found = getattr(value, _ROUTE_ATTRIBUTE, None)
                 if isinstance(found, Route) and value.__module__ == module.__name__:
                     self._add(found)
-        # Templates grouped by segment count: a request is only compared with its peers.
-        self._by_length: dict[int, list[tuple[tuple[str, ...], dict[str, Route]]]] = {}
+        # By segment count: (literal segments by position, parameter names by position, routes).
+        self._by_length: dict[int, list[_Template]] = {}
         for methods in self._by_template.values():
             segments = next(iter(methods.values())).segments
-            self._by_length.setdefault(len(segments), []).append((segments, methods))
+            literals = tuple((i, s) for i, s in enumerate(segments) if not s.startswith("{"))
+            names = tuple((i, s[1:-1]) for i, s in enumerate(segments) if s.startswith("{"))
+            self._by_length.setdefault(len(segments), []).append((literals, names, methods))
 
     def _add(self, found: Route) -> None:
         methods = self._by_template.setdefault(found.template, {})
@@ -117,20 +119,19 @@ class Router:
 
     def match(self, raw_path: str) -> tuple[dict[str, Route], dict[str, str]] | None:
         """``({method: route}, path parameters)`` for a raw path, or None (a 404)."""
-        # Split the raw path ourselves so that an encoded "/" stays inside its segment.
         if not raw_path.startswith("/"):
             return None
-        raw_segments = raw_path[1:].split("/")
-        for segments, methods in self._by_length.get(len(raw_segments), ()):
-            params: dict[str, str] = {}
-            for expected, raw in zip(segments, raw_segments, strict=True):
-                value = unquote(raw)
-                if expected.startswith("{"):
-                    if not value:
-                        break
-                    params[expected[1:-1]] = value
-                elif value != expected:
+        # Split the raw path before decoding, so that an encoded "/" stays in its segment.
+        values = [unquote(raw) if "%" in raw else raw for raw in raw_path[1:].split("/")]
+        for literals, names, methods in self._by_length.get(len(values), ()):
+            for i, text in literals:
+                if values[i] != text:
                     break
             else:
-                return methods, params
+                params = {name: values[i] for i, name in names}
+                if all(params.values()):
+                    return methods, params
         return None
+
+
+_Template = tuple[tuple[tuple[int, str], ...], tuple[tuple[int, str], ...], dict[str, Route]]
