@@ -249,7 +249,9 @@ def cpu_plan(no_pin: bool) -> tuple[int | None, int | None, str]:
 @contextlib.contextmanager
 def emulator(python: str, cpu: int | None) -> Iterator[str]:
     """The emulator in its own process (pinned to ``cpu``); yields its base URL."""
-    command = [python, "-m", "kard_async.testing", "--port", "0", "--max-recorded-requests", "100"]
+    # --cache-reads: the GET page is encoded once, so every variant meets the same server.
+    command = [python, "-m", "kard_async.testing", "--port", "0", "--cache-reads"]
+    command += ["--max-recorded-requests", "100"]
     with tempfile.TemporaryFile(mode="w+") as log:
         proc = subprocess.Popen(
             command, cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=log, text=True

@@ -584,12 +584,12 @@ def _md_table(headers: list[str], rows: list[list[str]]) -> list[str]:
 METHOD = """\
 ## How it was measured
 
-- **Server**: the bundled emulator (`python -m kard_async.testing --port 0`) in its own
-  process, a fresh one for each measure, serving
+- **Server**: the bundled emulator (`python -m kard_async.testing --port 0 --cache-reads`) in
+  its own process, a fresh one for each measure, serving
   `GET /v2/issuers/{org}/users/{user}/locations` with `kard_async.testing.BENCHMARK_QUERY`
-  (100 locations, `include=offers,categories`; the emulator caches the encoded body, so the
-  server side costs the same for every variant) and validating every attribution event it
-  receives, as documented.
+  (100 locations, `include=offers,categories`; `--cache-reads` serves the encoded body from a
+  cache, so the server side costs the same for every variant) and validating every
+  attribution event it receives, as documented.
 - **Clients**: every variant runs in a fresh process per repetition; repetitions interleave the
   variants (A B C A B C ...). Each worker warms up first (token fetch, connections, one full
   request per connection) and only then starts the clock (`time.perf_counter`).

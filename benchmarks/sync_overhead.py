@@ -49,7 +49,7 @@ def location_filters() -> dict[str, Any]:
 
 def start_emulator() -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "kard_async.testing", "--port", "0"],
+        [sys.executable, "-m", "kard_async.testing", "--port", "0", "--cache-reads"],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -45,6 +45,12 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument(
+        "--cache-reads",
+        action="store_true",
+        help="answer repeated offers/locations requests from a cache of encoded bodies "
+        "(for load tests and benchmarks)",
+    )
+    parser.add_argument(
         "--max-recorded-requests",
         type=int,
         default=10_000,
@@ -69,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     for fault in faults:
         emulator.inject(fault)
     try:
-        asyncio.run(_serve(emulator, args.host, args.port))
+        asyncio.run(_serve(emulator, args.host, args.port, cache_reads=args.cache_reads))
     except KeyboardInterrupt:
         pass
     except OSError as exc:
@@ -78,8 +84,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-async def _serve(emulator: KardEmulator, host: str, port: int) -> None:
-    runner, bound = await start_runner(emulator, host, port, shutdown_timeout=5.0)
+async def _serve(emulator: KardEmulator, host: str, port: int, *, cache_reads: bool) -> None:
+    layer = None
+    if cache_reads:
+        from ._cache import ReadCache
+
+        layer = ReadCache()
+    runner, bound = await start_runner(emulator, host, port, shutdown_timeout=5.0, layer=layer)
     try:
         shown = "127.0.0.1" if host in ("", "0.0.0.0") else host
         shown = f"[{shown}]" if ":" in shown else shown

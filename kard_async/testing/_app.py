@@ -1,72 +1,39 @@
-"""The aiohttp application: routing, authentication, recording and fault injection."""
+"""The aiohttp application: the one dispatcher (routing, auth, recording, fault injection)."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from collections.abc import Callable
-from functools import partial
-from urllib.parse import unquote
 
 import msgspec
 from aiohttp import web
 
-from . import _endpoints as endpoints
 from ._emulator import KardEmulator
+from ._extras import with_extras
 from ._faults import Fault
-from ._jsonapi import ApiError, error_object
+from ._jsonapi import ApiError, Params, error_object
 from ._records import RecordedRequest
+from ._routing import Call, Route, Router
+from .api import ROUTER
 
-Handler = Callable[[KardEmulator, endpoints.Call], endpoints.Reply]
+Respond = Callable[[Route, Call], bytes]
+Layer = Callable[[Route, Call, Respond], bytes]
+"""Wraps the handler step of every routed, authorized request (``_cache.ReadCache``)."""
 
-_USER = ("v2", "issuers", "{org}", "users", "{user}")
-# (path template, {method: handler}, needs a bearer token)
-_ROUTES: tuple[tuple[tuple[str, ...], dict[str, Handler], bool], ...] = (
-    (("v2", "auth", "token"), {"POST": endpoints.token}, False),
-    ((*_USER, "attributions"), {"POST": endpoints.attributions}, True),
-    ((*_USER, "offers"), {"GET": endpoints.offers}, True),
-    (
-        (*_USER, "offers", "{offer}", "activate"),
-        {"POST": partial(endpoints.offer_event, code="ACTIVATE")},
-        True,
-    ),
-    (
-        (*_USER, "offers", "{offer}", "boost"),
-        {"POST": partial(endpoints.offer_event, code="BOOST")},
-        True,
-    ),
-    ((*_USER, "locations"), {"GET": endpoints.locations}, True),
-    ((*_USER, "placements", "{placement}", "content"), {"GET": endpoints.placement_content}, True),
-    (
-        (*_USER, "placements", "{placement}", "slot", "{slot}", "activate"),
-        {"POST": endpoints.slot_activate},
-        True,
-    ),
-)
 _TRUNCATED_JSON = b'{"data": ['
 _encode = msgspec.json.Encoder().encode
 
 
-def _match(raw_path: str) -> tuple[dict[str, Handler], bool, dict[str, str]] | None:
-    # Split the raw path ourselves so that an encoded "/" stays inside its segment.
-    if not raw_path.startswith("/"):
-        return None
-    raw_segments = raw_path[1:].split("/")
-    for template, methods, needs_auth in _ROUTES:
-        if len(template) != len(raw_segments):
-            continue
-        params: dict[str, str] = {}
-        for expected, raw in zip(template, raw_segments, strict=True):
-            value = unquote(raw)
-            if expected.startswith("{"):
-                if not value:
-                    break
-                params[expected[1:-1]] = value
-            elif value != expected:
-                break
-        else:
-            return methods, needs_auth, params
-    return None
+def _respond(found: Route, call: Call) -> bytes:
+    document = found.handler(call)
+    return _encode(with_extras(document) if call.extras else document)
+
+
+def _layered(layer: Layer | None) -> Respond:
+    if layer is None:
+        return _respond
+    return lambda found, call: layer(found, call, _respond)
 
 
 def _bearer_organization(emulator: KardEmulator, header: str | None) -> str:
@@ -93,45 +60,6 @@ def _bearer_organization(emulator: KardEmulator, header: str | None) -> str:
     return organization
 
 
-def _dispatch(
-    emulator: KardEmulator,
-    request: web.Request,
-    body: bytes,
-    raw_path: str,
-    raw_query: str,
-    extras: bool,
-) -> endpoints.Reply:
-    matched = _match(raw_path)
-    if matched is None:
-        raise ApiError(404, f"No route matches {request.method} {request.path}")
-    methods, needs_auth, params = matched
-    handler = methods.get(request.method)
-    if handler is None:
-        raise ApiError(
-            405,
-            f"Method {request.method} is not allowed here; allowed: {', '.join(methods)}",
-            headers={"Allow": ", ".join(methods)},
-        )
-    call = endpoints.Call(
-        method=request.method,
-        headers=request.headers,
-        body=body,
-        raw_path=raw_path,
-        raw_query=raw_query,
-        query=list(request.query.items()),
-        path_params=params,
-        extras=extras,
-    )
-    if needs_auth:
-        call.organization_id = _bearer_organization(emulator, request.headers.get("Authorization"))
-        if params["org"] != call.organization_id:
-            raise ApiError(
-                403,
-                f"The access token is not authorized for organization {params['org']!r}",
-            )
-    return handler(emulator, call)
-
-
 def _drop(request: web.Request) -> web.StreamResponse:
     # Closing the transport makes aiohttp's attempt to send the returned response fail
     # quietly (treated as a client disconnect); the client sees the connection close
@@ -153,13 +81,20 @@ async def _truncate(
 
 
 class _RequestHandler:
-    __slots__ = ("_emulator", "in_flight")
+    __slots__ = ("_emulator", "_respond", "_router", "in_flight")
 
-    def __init__(self, emulator: KardEmulator) -> None:
+    def __init__(self, emulator: KardEmulator, router: Router, respond: Respond) -> None:
         self._emulator = emulator
+        self._router = router
+        self._respond = respond
         self.in_flight: set[asyncio.Task[object]] = set()
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        if request.transport is None:
+            # The connection was closed before this handler started: by quiesce() between
+            # tests (aiohttp still runs a request it had already read), or by the client.
+            # Processing it now could record it in the next test's state.
+            return web.Response()
         task = asyncio.current_task()
         if task is None:  # pragma: no cover - aiohttp always runs handlers in a task
             return await self._handle(request)
@@ -168,6 +103,42 @@ class _RequestHandler:
             return await self._handle(request)
         finally:
             self.in_flight.discard(task)
+
+    def _dispatch(
+        self, request: web.Request, body: bytes, raw_path: str, raw_query: str, extras: bool
+    ) -> tuple[int, bytes]:
+        matched = self._router.match(raw_path)
+        if matched is None:
+            raise ApiError(404, f"No route matches {request.method} {request.path}")
+        methods, path = matched
+        found = methods.get(request.method)
+        if found is None:
+            raise ApiError(
+                405,
+                f"Method {request.method} is not allowed here; allowed: {', '.join(methods)}",
+                headers={"Allow": ", ".join(methods)},
+            )
+        call = Call(
+            emulator=self._emulator,
+            method=request.method,
+            headers=request.headers,
+            body=body,
+            raw_path=raw_path,
+            raw_query=raw_query,
+            params=Params(request.query.items()),
+            path=path,
+            extras=extras,
+        )
+        if found.auth:
+            organization = _bearer_organization(
+                self._emulator, request.headers.get("Authorization")
+            )
+            call.organization_id = organization
+            if "org" in path and path["org"] != organization:
+                raise ApiError(
+                    403, f"The access token is not authorized for organization {path['org']!r}"
+                )
+        return found.status, self._respond(found, call)
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         emulator = self._emulator
@@ -186,8 +157,7 @@ class _RequestHandler:
             if fault.kind == "drop_before":
                 return _drop(request)
         try:
-            reply = _dispatch(
-                emulator,
+            status, payload = self._dispatch(
                 request,
                 body,
                 raw_path,
@@ -195,10 +165,8 @@ class _RequestHandler:
                 extras=fault is not None and fault.kind == "extras",
             )
         except ApiError as exc:
-            reply = endpoints.Reply(exc.status, _encode({"errors": exc.errors}), exc.headers)
-        if reply.headers:
-            headers.update(reply.headers)
-        status, payload = reply.status, reply.body
+            status, payload = exc.status, _encode({"errors": exc.errors})
+            headers.update(exc.headers)
         if fault is not None:
             if fault.kind == "drop_after":
                 return _drop(request)
@@ -226,9 +194,10 @@ class _RequestHandler:
 _HANDLER = web.AppKey("kard_request_handler", _RequestHandler)
 
 
-def build_app(emulator: KardEmulator) -> web.Application:
+def build_app(emulator: KardEmulator, *, layer: Layer | None = None) -> web.Application:
+    """The emulator's aiohttp application; an optional ``layer`` wraps every handler call."""
     app = web.Application(client_max_size=8 * 1024 * 1024)
-    handler = _RequestHandler(emulator)
+    handler = _RequestHandler(emulator, ROUTER, _layered(layer))
     app[_HANDLER] = handler
     app.router.add_route("*", "/{tail:.*}", handler.handle)
     return app

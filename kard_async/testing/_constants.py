@@ -1,4 +1,7 @@
-"""Credentials the emulator accepts by default and the API's closed value sets."""
+"""Credentials the emulator accepts by default and the API's closed value sets.
+
+``tests/test_emulator_drift.py`` checks these against the client's ``Literal`` types.
+"""
 
 from __future__ import annotations
 
@@ -48,6 +51,22 @@ COMPONENT_TYPES: tuple[str, ...] = (
     "logoFlare",
     "progressBar",
 )
+
+OFFER_SORTS: tuple[str, ...] = (
+    "startDate",
+    "-startDate",
+    "expirationDate",
+    "-expirationDate",
+    "name",
+    "-name",
+)
+LOCATION_SORTS: tuple[str, ...] = ("locationName", "-locationName")
+
+# Allowed `include` values per endpoint.
+OFFER_INCLUDES: tuple[str, ...] = ("categories",)
+LOCATION_INCLUDES: tuple[str, ...] = ("offers", "categories")
+PLACEMENT_INCLUDES: tuple[str, ...] = ("categories",)
+ACTIVATION_INCLUDES: tuple[str, ...] = ("offer",)
 
 EVENT_CODES: tuple[str, ...] = ("IMPRESSION", "VIEW", "ACTIVATE", "BOOST")
 

@@ -1,4 +1,4 @@
-"""``KardEmulator``: all mutable state (tokens, records, faults, activations, cache)."""
+"""``KardEmulator``: all mutable state (tokens, records, faults, activations)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -19,31 +18,6 @@ from ._records import ReceivedEvent, RecordedRequest, TokenRequest
 
 if TYPE_CHECKING:
     from aiohttp import web
-
-_CACHE_BYTES_LIMIT = 64 * 1024 * 1024
-
-CacheKey = tuple[object, ...]
-
-
-class CachedBody:
-    """An encoded GET body split around the user-path placeholder."""
-
-    __slots__ = ("_last", "parts", "size")
-
-    def __init__(self, parts: tuple[bytes, ...]) -> None:
-        self.parts = parts
-        self.size = sum(map(len, parts))
-        self._last: tuple[bytes, bytes] = (b"", b"")
-
-    def render(self, user_path: bytes) -> bytes:
-        if len(self.parts) == 1:
-            return self.parts[0]
-        last_user, last_body = self._last  # one atomic read; a race only costs a re-join
-        if last_user == user_path:
-            return last_body
-        body = user_path.join(self.parts)
-        self._last = (user_path, body)
-        return body
 
 
 class _RawBatch:
@@ -105,8 +79,6 @@ class KardEmulator:
         self._faults: list[Fault] = []
         # (organization, user, placement) -> {slot id: last ACTIVATE time}
         self._activations: dict[tuple[str, str, str], dict[str, datetime]] = {}
-        self._cache: dict[CacheKey, CachedBody] = {}
-        self._cache_bytes = 0
 
     # ------------------------------------------------------------------ public API
 
@@ -140,8 +112,6 @@ class KardEmulator:
             self._event_count = 0
             self._faults.clear()
             self._activations.clear()
-            self._cache.clear()
-            self._cache_bytes = 0
             self.token_ttl = self._initial_token_ttl
 
     @property
@@ -232,17 +202,3 @@ class KardEmulator:
     def _slot_activations(self, key: tuple[str, str, str]) -> dict[str, datetime]:
         with self._lock:
             return dict(self._activations.get(key, {}))
-
-    def _cached(self, key: CacheKey, build: Callable[[], CachedBody]) -> CachedBody:
-        """Encoded GET bodies, keyed by everything they depend on."""
-        with self._lock:
-            entry = self._cache.get(key)
-        if entry is None:
-            entry = build()
-            with self._lock:
-                if self._cache_bytes + entry.size > _CACHE_BYTES_LIMIT:
-                    self._cache.clear()
-                    self._cache_bytes = 0
-                self._cache[key] = entry
-                self._cache_bytes += entry.size
-        return entry

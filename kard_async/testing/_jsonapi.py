@@ -136,6 +136,34 @@ class Params:
         return int(value)
 
 
+def canonical_query(
+    params: Params, names: Sequence[str], lists: Sequence[str] = ()
+) -> list[tuple[str, str]]:
+    """Request parameters ``names`` (not pagination) in a fixed order, ``lists`` as CSV.
+
+    What list links carry, so that following ``links.next`` keeps every filter.
+    """
+    rest: list[tuple[str, str]] = []
+    for name in names:
+        if name in lists:
+            values = params.csv(name)
+            if values:
+                rest.append((name, ",".join(values)))
+        else:
+            value = params.single(name)
+            if value is not None:
+                rest.append((name, value))
+    return rest
+
+
+def sort_by(items: list[Any], sorts: Sequence[str], keys: dict[str, Any]) -> list[Any]:
+    """Sort in place by JSON:API ``sort`` fields (``-`` for descending), first field first."""
+    # Stable sorts applied from the last key to the first give a multi-key ordering.
+    for sort in reversed(sorts):
+        items.sort(key=keys[sort.lstrip("-")], reverse=sort.startswith("-"))
+    return items
+
+
 # --------------------------------------------------------------------------- pagination
 
 

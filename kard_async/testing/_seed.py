@@ -1,7 +1,8 @@
 """Deterministic seed data: categories, offers, locations and placements.
 
 Everything is derived from fixed tables and string-seeded ``random.Random``
-instances, so the data is identical on every run and every machine.
+instances, so the data is identical on every run and every machine, except offer dates:
+they are relative to the day (UTC) the emulator starts, so every seeded offer is live.
 Resources are stored in their wire shape (plain dicts); treat them as read-only.
 """
 
@@ -13,6 +14,7 @@ import json
 import math
 import random
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ._constants import CATEGORY_NAMES
@@ -203,6 +205,13 @@ _SEED_OFFER_ASSETS = (
 )
 
 
+_TODAY = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _day(days_from_today: int, clock: str) -> str:
+    return f"{(_TODAY + timedelta(days=days_from_today)):%Y-%m-%d}T{clock}Z"
+
+
 def _slug(name: str) -> str:
     return "".join(c for c in name.lower() if c.isalnum())
 
@@ -236,9 +245,9 @@ def _build_offers() -> tuple[SeedOffer, ...]:
         rng = random.Random(f"offer:{name}")
         offer_id = SEED_OFFER_ID if name == "Worlds Greatest Chicken" else _hex_id("offer", name)
         channels = tuple(c for c, flag in (("INSTORE", "I"), ("ONLINE", "O")) if flag in chan)
-        start_month = 1 + index % 12
-        start = f"2025-{start_month:02d}-{1 + index % 27:02d}T05:00:00Z"
-        expiration = f"{2026 + index % 2}-{1 + (index * 5) % 12:02d}-{1 + index % 28:02d}T04:59:59Z"
+        # Started 1 to 360 days ago, expiring in 30 to 729 days: distinct dates to sort by.
+        start = _day(-(1 + index * 37 % 360), "05:00:00")
+        expiration = _day(30 + index * 53 % 700, "04:59:59")
         max_redemptions = (1 + index % 5) if index % 3 == 0 else None
         reward = (
             f"{rvalue:g}% cash back" if rtype == "PERCENT" else f"${rvalue / 100:.2f} cash back"
@@ -289,14 +298,15 @@ def _build_offers() -> tuple[SeedOffer, ...]:
         if max_redemptions is not None:
             attributes["maxRedemptions"] = max_redemptions
         if offer_id == SEED_OFFER_ID:
-            # The exact example from the public "Get Locations By User" page.
+            # The example from the public "Get Locations By User" page, with live dates
+            # instead of its 2022 ones (an expired offer would not be listed).
             attributes = {
                 "name": name,
                 "terms": "Worlds Greatest Chicken offers are only available within US Locations.",
                 "purchaseChannel": ["INSTORE"],
                 "userReward": {"type": "PERCENT", "value": 5.7},
-                "startDate": "2022-01-01T05:00:00Z",
-                "expirationDate": "2022-01-01T05:00:00Z",
+                "startDate": start,
+                "expirationDate": expiration,
                 "minRewardAmount": {"type": "CENTS", "value": 500},
                 "maxRewardAmount": {"type": "CENTS", "value": 2000},
                 "minTransactionAmount": {"type": "CENTS", "value": 500},
@@ -308,7 +318,6 @@ def _build_offers() -> tuple[SeedOffer, ...]:
                 "description": "Worlds Greatest Chicken brings you the tastiest crispy, double "
                 "fried spicy chicken in the world.",
             }
-            start, expiration = attributes["startDate"], attributes["expirationDate"]
             max_redemptions = 1
         resource = {
             "type": "standardOffer",
@@ -513,6 +522,37 @@ def _operation_hours(template: int) -> dict[str, Any]:
     return {"periods": periods, "weekdayText": weekday_text}
 
 
+# Restaurants and venues among the brands: (cuisine, priceLevel). Their locations carry the
+# SDK 30.x attributes cuisine, rating and priceLevel (API reference §16); others leave them
+# out, as the API does.
+_VENUES: dict[str, tuple[str, str]] = {
+    "Worlds Greatest Chicken": ("Fried Chicken Restaurant", "$$"),
+    "Breakfast Bunny": ("Breakfast Restaurant", "$$"),
+    "Golden Crust Pizza": ("Pizza Restaurant", "$$"),
+    "Bean & Barrel Coffee": ("Cafe", "$"),
+    "Taqueria Sol": ("Taco Shop", "$"),
+    "Green Fork Salads": ("Salad Restaurant", "$$"),
+    "Noodle Theory": ("Noodle Shop", "$$"),
+    "Harbor Burger": ("Burger Restaurant", "$"),
+    "Marquee Cinemas": ("Movie Theater", "$$$"),
+    "Strike Zone Bowling": ("Bowling Alley", "$$"),
+}
+
+
+def _venue_attributes(location_id: str, brand: str) -> dict[str, Any]:
+    venue = _VENUES.get(brand)
+    if venue is None:
+        return {}
+    if location_id == SEED_LOCATION_ID:
+        rating: dict[str, Any] = {"value": 4.6, "count": 812}  # the SDK 30.x example's
+    else:
+        rng = random.Random(f"venue:{location_id}")
+        # The rating count is null when Kard has none.
+        count = rng.randrange(5, 3000) if rng.random() < 0.8 else None
+        rating = {"value": round(rng.uniform(3.4, 4.9), 1), "count": count}
+    return {"cuisine": venue[0], "rating": rating, "priceLevel": venue[1]}
+
+
 def _location_resource(
     location_id: str,
     offer: SeedOffer,
@@ -533,6 +573,7 @@ def _location_resource(
             "phone": phone,
             "operationHours": hours,
             "partnerIds": [{"type": "google", "id": partner_id}],
+            **_venue_attributes(location_id, offer.name),
         },
         "relationships": {
             "category": {"data": [{"type": "category", "id": CATEGORY_IDS[offer.category]}]},

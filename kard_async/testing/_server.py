@@ -11,17 +11,23 @@ from typing import Any
 
 from aiohttp import web
 
-from ._app import cancel_in_flight
+from ._app import Layer, build_app, cancel_in_flight
 from ._emulator import KardEmulator
 
 _START_TIMEOUT = 30.0
 
 
 async def start_runner(
-    emulator: KardEmulator, host: str, port: int, *, shutdown_timeout: float = 1.0
+    emulator: KardEmulator,
+    host: str,
+    port: int,
+    *,
+    shutdown_timeout: float = 1.0,
+    layer: Layer | None = None,
 ) -> tuple[web.AppRunner, int]:
     """Start serving ``emulator`` on host:port; return the runner and the bound port."""
-    runner = web.AppRunner(emulator.make_app(), access_log=None, shutdown_timeout=shutdown_timeout)
+    app = build_app(emulator, layer=layer)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=shutdown_timeout)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)
@@ -86,6 +92,10 @@ class EmulatorServer:
 
         Call it between tests that share one server (the ``kard_server`` fixture does), so
         that a request left behind by one test cannot be recorded in the next one's state.
+        Once is enough: a request that aiohttp had already read from a connection closed
+        here, but whose handler starts only afterwards, is ignored by the dispatcher. (A
+        client the previous test left running can still open a new connection: close
+        clients at the end of each test.)
         """
         loop = self._loop
         if loop is None or self._thread is None or not self._thread.is_alive():

@@ -23,8 +23,8 @@ def kard_session_server() -> Iterator[EmulatorServer]:
 @pytest.fixture
 def kard_server(kard_session_server: EmulatorServer) -> EmulatorServer:
     """A running emulator server with fresh state (records, faults, tokens, settings)."""
-    # Connections and requests left over from the previous test must not leak into this one.
-    kard_session_server.quiesce()
+    # Close the previous test's connections and end the requests it left running, so that
+    # nothing it sent can be recorded in this test's state (see EmulatorServer.quiesce).
     kard_session_server.quiesce()
     kard_session_server.emulator.reset()
     return kard_session_server

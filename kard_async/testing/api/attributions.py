@@ -1,13 +1,128 @@
-"""Validation of ``POST .../attributions`` bodies, exactly as documented."""
+"""Attributions (API reference §2): event uploads, offer activate/boost, slot activation."""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+import uuid
+from datetime import datetime, timezone
 from typing import Any
 
-from ._constants import EVENT_CODES, MAX_ATTRIBUTION_EVENTS, MEDIUMS
-from ._jsonapi import ApiError, error_object
+from .._constants import (
+    ACTIVATION_INCLUDES,
+    COMPONENT_TYPES,
+    EVENT_CODES,
+    MAX_ATTRIBUTION_EVENTS,
+    MEDIUMS,
+)
+from .._jsonapi import ApiError, error_object, format_datetime
+from .._records import ReceivedEvent
+from .._resources import offer_resource, seed_offer, seed_placement
+from .._routing import Call, Document, route
+from .._seed import slot_offer_ids
+
+_USER = "/v2/issuers/{org}/users/{user}"
+
+
+@route("POST", f"{_USER}/attributions", status=201)
+def create_attributions(call: Call) -> Document:
+    events = _validate_attributions(call.json())
+    job_id = str(uuid.uuid4())
+    # Kept as the raw body, decoded only if a test reads the events (cheap for benchmarks).
+    call.emulator._record_attribution_body(
+        call.organization_id, call.user_id, job_id, call.body, len(events)
+    )
+    job = {
+        "type": "job",
+        "id": job_id,
+        "attributes": {
+            "status": "queued",
+            "message": "Attribution events are queued for processing",
+        },
+    }
+    return {"data": job}
+
+
+@route("POST", f"{_USER}/offers/{{offer}}/activate")
+def activate_offer(call: Call) -> Document:
+    return _offer_event(call, "ACTIVATE", source="activate")
+
+
+@route("POST", f"{_USER}/offers/{{offer}}/boost")
+def boost_offer(call: Call) -> Document:
+    return _offer_event(call, "BOOST", source="boost")
+
+
+def _offer_event(call: Call, code: str, source: str) -> Document:
+    include = call.params.csv("include", ACTIVATION_INCLUDES)
+    wanted = call.params.csv("supportedComponents", COMPONENT_TYPES)
+    offer = seed_offer(call.path["offer"])
+    attribution_id = str(uuid.uuid4())
+    attributes = {
+        "entityId": offer.id,
+        "eventCode": code,
+        "medium": "CTA",
+        "eventDate": format_datetime(datetime.now(timezone.utc)),
+    }
+    call.emulator._record_events(
+        [
+            ReceivedEvent(
+                call.organization_id,
+                call.user_id,
+                attribution_id,
+                source,
+                "offerAttribution",
+                dict(attributes),
+            )
+        ]
+    )
+    document: Document = {
+        "data": {"type": "offerAttribution", "id": attribution_id, "attributes": attributes}
+    }
+    if include:
+        document["included"] = [offer_resource(offer, wanted, call.user_path)]
+    return document
+
+
+@route("POST", f"{_USER}/placements/{{placement}}/slot/{{slot}}/activate")
+def activate_placement_slot(call: Call) -> Document:
+    placement = seed_placement(call.path["placement"])
+    if placement.kind != "batch":
+        raise ApiError(400, f"placement {placement.id!r} is not a batch-activation placement")
+    slot_id = call.path["slot"]
+    slot = next((slot for slot in placement.slots if slot.id == slot_id), None)
+    if slot is None:
+        raise ApiError(404, f"slot {slot_id!r} does not exist in placement {placement.id!r}")
+    when = datetime.now(timezone.utc)
+    attribution_id = str(uuid.uuid4())
+    offer_ids = list(slot_offer_ids(slot))
+    state = {"placementId": placement.id, "slotId": slot.id}
+    base = {"eventCode": "ACTIVATE", "medium": "CTA", "eventDate": format_datetime(when)}
+
+    def event(kind: str, entity_id: str) -> ReceivedEvent:
+        attributes = {"entityId": entity_id, **base, "state": dict(state)}
+        return ReceivedEvent(
+            call.organization_id, call.user_id, attribution_id, "placement_slot", kind, attributes
+        )
+
+    events = [event("placementSlotAttribution", slot.id)]
+    events.extend(event("offerAttribution", offer_id) for offer_id in offer_ids)
+    call.emulator._activate_slot((call.organization_id, call.user_id, placement.id), slot.id, when)
+    call.emulator._record_events(events)
+    return {
+        "data": {
+            "type": "placementSlotAttribution",
+            "id": attribution_id,
+            "attributes": {
+                "placementId": placement.id,
+                "slotId": slot.id,
+                **base,
+                "offerIds": offer_ids,
+            },
+        }
+    }
+
+
+# --------------------------------------------------------------------------- validation
 
 # ISO-8601 date-time that must carry a timezone ("Z" or an offset).
 _DATE_TIME = re.compile(
@@ -109,7 +224,7 @@ def _validate_event(index: int, event: Any, errors: list[dict[str, Any]]) -> Non
         _validate_state(attributes["state"], f"{base}/attributes/state", errors)
 
 
-def validate_attributions(body: Any) -> list[dict[str, Any]]:
+def _validate_attributions(body: Any) -> list[dict[str, Any]]:
     """Return the events of a valid body; raise ``ApiError`` listing every problem otherwise."""
     if not isinstance(body, dict) or "data" not in body:
         raise ApiError(400, "request body must be an object with a 'data' array", pointer="/data")

@@ -1,102 +1,60 @@
-"""Read endpoints: offers, locations and placement content, built from the seed."""
+"""Rewards (API reference §3): offers, locations and placement content for a user."""
 
 from __future__ import annotations
 
 import base64
 import math
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from ._components import offer_components, slot_components
-from ._constants import (
+from .._components import slot_components
+from .._constants import (
     CATEGORY_NAMES,
     COMPONENT_TYPES,
     DEFAULT_RADIUS_MILES,
+    LOCATION_INCLUDES,
+    LOCATION_SORTS,
+    OFFER_INCLUDES,
+    OFFER_SORTS,
+    PLACEMENT_INCLUDES,
     PURCHASE_CHANNELS,
     STATES,
 )
-from ._jsonapi import ApiError, Page, Params, format_datetime, invalid_parameter, query_string
-from ._seed import (
-    CATEGORY_RESOURCES,
+from .._jsonapi import (
+    ApiError,
+    Page,
+    Params,
+    canonical_query,
+    format_datetime,
+    invalid_parameter,
+    query_string,
+    sort_by,
+)
+from .._resources import categories, offer_resource, seed_placement
+from .._routing import Call, Document, route
+from .._seed import (
     LOCATIONS,
     OFFERS,
     OFFERS_BY_ID,
     SeedLocation,
-    SeedOffer,
     SeedPlacement,
     SeedSlot,
     slot_offer_ids,
 )
 
-OFFER_SORTS = ("startDate", "-startDate", "expirationDate", "-expirationDate", "name", "-name")
-LOCATION_SORTS = ("locationName", "-locationName")
+_USER = "/v2/issuers/{org}/users/{user}"
 EARTH_RADIUS_MILES = 3958.8
-
-_CATEGORY_ORDER = {name: index for index, name in enumerate(CATEGORY_NAMES)}
-
-
-class _IndexedLocation:
-    __slots__ = ("city", "cos_lat", "lat", "location", "lon", "name")
-
-    def __init__(self, location: SeedLocation) -> None:
-        self.location = location
-        self.lat = math.radians(location.latitude)
-        self.lon = math.radians(location.longitude)
-        self.cos_lat = math.cos(self.lat)
-        self.name = location.name.casefold()
-        self.city = location.city.casefold()
-
-
-_INDEXED_LOCATIONS = tuple(_IndexedLocation(location) for location in LOCATIONS)
-
-
-def offer_resource(offer: SeedOffer, wanted: list[str], user_path: str) -> dict[str, Any]:
-    if not wanted:
-        return offer.resource
-    resource = dict(offer.resource)
-    resource["attributes"] = {
-        **offer.resource["attributes"],
-        "components": offer_components(offer, wanted, user_path),
-    }
-    return resource
 
 
 def _category_param(params: Params) -> str | None:
     category = params.single("filter[category]")
-    if category is not None and category not in _CATEGORY_ORDER:
+    if category is not None and category not in CATEGORY_NAMES:
         raise invalid_parameter(
             "filter[category]",
             f"filter[category] value {category!r} is not allowed; allowed values: "
             + ", ".join(CATEGORY_NAMES),
         )
     return category
-
-
-def _categories(names: set[str]) -> list[dict[str, Any]]:
-    return [CATEGORY_RESOURCES[name] for name in sorted(names, key=_CATEGORY_ORDER.__getitem__)]
-
-
-def _canonical(params: Params, names: Sequence[str], lists: Sequence[str]) -> list[tuple[str, str]]:
-    """Request parameters (minus pagination) in a fixed order, list values as CSV."""
-    rest: list[tuple[str, str]] = []
-    for name in names:
-        if name in lists:
-            values = params.csv(name)
-            if values:
-                rest.append((name, ",".join(values)))
-        else:
-            value = params.single(name)
-            if value is not None:
-                rest.append((name, value))
-    return rest
-
-
-def _sorted(items: list[Any], sorts: list[str], keys: dict[str, Any]) -> list[Any]:
-    # Stable sorts applied from the last key to the first give a multi-key ordering.
-    for sort in reversed(sorts):
-        items.sort(key=keys[sort.lstrip("-")], reverse=sort.startswith("-"))
-    return items
 
 
 # --------------------------------------------------------------------------- offers
@@ -118,13 +76,15 @@ _OFFER_KEYS = {
 }
 
 
-def offers_body(user_path: str, params: Params) -> dict[str, Any]:
+@route("GET", f"{_USER}/offers")
+def offers(call: Call) -> Document:
+    params = call.params
     search = params.single("filter[search]")
     channels = params.csv("filter[purchaseChannel]", PURCHASE_CHANNELS)
     category = _category_param(params)
     targeted = params.boolean("filter[isTargeted]")
     sorts = params.csv("sort", OFFER_SORTS)
-    include = params.csv("include", ("categories",))
+    include = params.csv("include", OFFER_INCLUDES)
     wanted = params.csv("supportedComponents", COMPONENT_TYPES)
     needle = search.casefold() if search else None
 
@@ -138,17 +98,20 @@ def offers_body(user_path: str, params: Params) -> dict[str, Any]:
         and (category is None or offer.category == category)
         and (targeted is None or offer.is_targeted == targeted)
     ]
-    _sorted(matches, sorts, _OFFER_KEYS)
+    sort_by(matches, sorts, _OFFER_KEYS)
     page = Page(params, len(matches))
     window = matches[page.start : page.end]
-    body: dict[str, Any] = {
+    user_path = call.user_path
+    document: Document = {
         "data": [offer_resource(offer, wanted, user_path) for offer in window],
-        "links": page.links(user_path + "/offers", _canonical(params, _OFFER_PARAMS, _OFFER_LISTS)),
-        "meta": {"availableCategories": _categories({offer.category for offer in matches})},
+        "links": page.links(
+            user_path + "/offers", canonical_query(params, _OFFER_PARAMS, _OFFER_LISTS)
+        ),
+        "meta": {"availableCategories": categories(offer.category for offer in matches)},
     }
     if include:
-        body["included"] = _categories({offer.category for offer in window})
-    return body
+        document["included"] = categories(offer.category for offer in window)
+    return document
 
 
 # --------------------------------------------------------------------------- locations
@@ -167,6 +130,21 @@ _LOCATION_PARAMS = (
     "supportedComponents",
 )
 _LOCATION_LISTS = ("sort", "include", "supportedComponents")
+
+
+class _IndexedLocation:
+    __slots__ = ("city", "cos_lat", "lat", "location", "lon", "name")
+
+    def __init__(self, location: SeedLocation) -> None:
+        self.location = location
+        self.lat = math.radians(location.latitude)
+        self.lon = math.radians(location.longitude)
+        self.cos_lat = math.cos(self.lat)
+        self.name = location.name.casefold()
+        self.city = location.city.casefold()
+
+
+_INDEXED_LOCATIONS = tuple(_IndexedLocation(location) for location in LOCATIONS)
 
 
 def _coordinates(params: Params) -> tuple[float, float] | None:
@@ -190,7 +168,9 @@ def _coordinates(params: Params) -> tuple[float, float] | None:
     return latitude, longitude
 
 
-def locations_body(user_path: str, params: Params) -> dict[str, Any]:
+@route("GET", f"{_USER}/locations")
+def locations(call: Call) -> Document:
+    params = call.params
     center = _coordinates(params)
     radius = params.integer("filter[radius]")
     if radius is not None and radius < 1:
@@ -209,7 +189,7 @@ def locations_body(user_path: str, params: Params) -> dict[str, Any]:
         )
     category = _category_param(params)
     sorts = params.csv("sort", LOCATION_SORTS)
-    include = params.csv("include", ("offers", "categories"))
+    include = params.csv("include", LOCATION_INCLUDES)
     wanted = params.csv("supportedComponents", COMPONENT_TYPES)
     name_needle = name.casefold() if name else None
     city_needle = city.casefold() if city else None
@@ -241,22 +221,22 @@ def locations_body(user_path: str, params: Params) -> dict[str, Any]:
                 continue
         scored.append((distance, location))
     if sorts:
-        keys = {"locationName": lambda item: item[1].name.casefold()}
-        _sorted(scored, sorts, keys)
+        sort_by(scored, sorts, {"locationName": lambda item: item[1].name.casefold()})
     elif center is not None:
         scored.sort(key=lambda item: item[0])
     page = Page(params, len(scored))
     window = [location for _, location in scored[page.start : page.end]]
-    body: dict[str, Any] = {
+    user_path = call.user_path
+    document: Document = {
         "data": [location.resource for location in window],
         "links": page.links(
-            user_path + "/locations", _canonical(params, _LOCATION_PARAMS, _LOCATION_LISTS)
+            user_path + "/locations", canonical_query(params, _LOCATION_PARAMS, _LOCATION_LISTS)
         ),
     }
     if include:
         included: list[dict[str, Any]] = []
         if "categories" in include:
-            included.extend(_categories({location.category for location in window}))
+            included.extend(categories(location.category for location in window))
         if "offers" in include:
             seen: dict[str, None] = {}
             for location in window:
@@ -264,11 +244,74 @@ def locations_body(user_path: str, params: Params) -> dict[str, Any]:
             included.extend(
                 offer_resource(OFFERS_BY_ID[offer_id], wanted, user_path) for offer_id in seen
             )
-        body["included"] = included
-    return body
+        document["included"] = included
+    return document
 
 
 # --------------------------------------------------------------------------- placements
+
+
+@route("GET", f"{_USER}/placements/{{placement}}/content")
+def placement_content(call: Call) -> Document:
+    placement = seed_placement(call.path["placement"])
+    include = call.params.csv("include", PLACEMENT_INCLUDES)
+    wanted = call.params.csv("supportedComponents", COMPONENT_TYPES)
+    if placement.kind == "standard":
+        return _standard_content(call, placement, include, wanted)
+    if placement.kind not in ("batch", "group"):
+        raise ApiError(
+            400,
+            f"placement {placement.id!r} is a {placement.kind} placement and has no content to "
+            "serve here",
+        )
+    activations = call.emulator._slot_activations(
+        (call.organization_id, call.user_id, placement.id)
+    )
+    now = datetime.now(timezone.utc)
+    user_path = call.user_path
+    slots = []
+    for slot in placement.slots:
+        attributes: dict[str, Any] = {"name": slot.name}
+        if placement.kind == "group":
+            attributes["isActive"] = True
+        else:
+            last = activations.get(slot.id)
+            expires = (
+                None if last is None else last + timedelta(days=placement.refresh_interval_days)
+            )
+            activated = expires is not None and expires > now
+            attributes["isActive"] = last is None or activated or not slot_offer_ids(slot)
+            if last is not None and expires is not None:
+                attributes["lastActivatedAt"] = format_datetime(last)
+                attributes["expiresAt"] = format_datetime(expires)
+            attributes["components"] = slot_components(placement, slot, user_path, activated)
+        attributes["assets"] = [_slot_icon(slot)]
+        attributes["offers"] = [
+            offer_resource(OFFERS_BY_ID[offer_id], wanted, user_path)
+            for offer_id in slot_offer_ids(slot)
+        ]
+        slots.append({"type": "placementBatch", "id": slot.id, "attributes": attributes})
+    return {"data": slots, "meta": {"placementName": placement.name}}
+
+
+def _standard_content(
+    call: Call, placement: SeedPlacement, include: list[str], wanted: list[str]
+) -> Document:
+    offers = [OFFERS_BY_ID[offer_id] for offer_id in placement.offer_ids]
+    path = f"{call.user_path}/placements/{placement.id}/content"
+    lists = ("include", "supportedComponents")
+    query = query_string(canonical_query(call.params, lists, lists))
+    document: Document = {
+        "data": [offer_resource(offer, wanted, call.user_path) for offer in offers],
+        "links": {"self": f"{path}?{query}" if query else path, "prev": None, "next": None},
+        "meta": {
+            "placementName": placement.name,
+            "availableCategories": categories(offer.category for offer in offers),
+        },
+    }
+    if include:
+        document["included"] = categories(offer.category for offer in offers)
+    return document
 
 
 def _slot_icon(slot: SeedSlot) -> dict[str, str]:
@@ -284,70 +327,3 @@ def _slot_icon(slot: SeedSlot) -> dict[str, str]:
         "url": "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode(),
         "alt": f"{slot.name} icon",
     }
-
-
-def slot_state(
-    placement: SeedPlacement, slot: SeedSlot, last: datetime | None, now: datetime
-) -> tuple[bool, bool]:
-    """(isActive, has an unexpired activation) for one batch slot."""
-    if last is None:
-        return True, False
-    activated = last + timedelta(days=placement.refresh_interval_days) > now
-    return activated or not slot_offer_ids(slot), activated
-
-
-def placement_body(
-    user_path: str,
-    placement: SeedPlacement,
-    params: Params,
-    activations: dict[str, datetime],
-    now: datetime,
-) -> dict[str, Any]:
-    include = params.csv("include", ("categories",))
-    wanted = params.csv("supportedComponents", COMPONENT_TYPES)
-    if placement.kind == "standard":
-        offers = [OFFERS_BY_ID[offer_id] for offer_id in placement.offer_ids]
-        rest = _canonical(
-            params, ("include", "supportedComponents"), ("include", "supportedComponents")
-        )
-        path = f"{user_path}/placements/{placement.id}/content"
-        query = query_string(rest)
-        body: dict[str, Any] = {
-            "data": [offer_resource(offer, wanted, user_path) for offer in offers],
-            "links": {"self": f"{path}?{query}" if query else path, "prev": None, "next": None},
-            "meta": {
-                "placementName": placement.name,
-                "availableCategories": _categories({offer.category for offer in offers}),
-            },
-        }
-        if include:
-            body["included"] = _categories({offer.category for offer in offers})
-        return body
-    if placement.kind not in ("batch", "group"):
-        raise ApiError(
-            400,
-            f"placement {placement.id!r} is a {placement.kind} placement and has no content to "
-            "serve here",
-        )
-    slots = []
-    for slot in placement.slots:
-        attributes: dict[str, Any] = {"name": slot.name}
-        if placement.kind == "group":
-            attributes["isActive"] = True
-        else:
-            last = activations.get(slot.id)
-            is_active, activated = slot_state(placement, slot, last, now)
-            attributes["isActive"] = is_active
-            if last is not None:
-                attributes["lastActivatedAt"] = format_datetime(last)
-                attributes["expiresAt"] = format_datetime(
-                    last + timedelta(days=placement.refresh_interval_days)
-                )
-            attributes["components"] = slot_components(placement, slot, user_path, activated)
-        attributes["assets"] = [_slot_icon(slot)]
-        attributes["offers"] = [
-            offer_resource(OFFERS_BY_ID[offer_id], wanted, user_path)
-            for offer_id in slot_offer_ids(slot)
-        ]
-        slots.append({"type": "placementBatch", "id": slot.id, "attributes": attributes})
-    return {"data": slots, "meta": {"placementName": placement.name}}
