@@ -174,13 +174,18 @@ JOB = b'{"data": {"type": "job", "id": "j", "attributes": {"status": "queued"}}}
 
 
 async def test_item06_batches_waiting_for_a_slot_are_unsent_not_unknown() -> None:
+    _Slow.arrivals = 0
     with serve(_Slow) as url:
         items = [(f"user-{n % 20}", event(n)) for n in range(2_000)]
         async with AsyncKard(token="t", base_url=url, organization_id="org") as kard:
             upload = asyncio.ensure_future(
                 kard.users.attributions.bulk_create(items, concurrency=8)
             )
-            await asyncio.sleep(1.0)
+            for _ in range(500):  # until some requests hang on the wire (bounded: 10 s)
+                if _Slow.arrivals > 12:
+                    break
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.1)
             upload.cancel()
             with pytest.raises(asyncio.CancelledError) as caught:
                 await upload
