@@ -117,7 +117,7 @@ def parity_inputs() -> list[object]:
 
 def test_same_results_as_the_official_sdk() -> None:
     sdk = pytest.importorskip(
-        "kard.hem", reason="kard-financial-sdk is not installed (it is in the bench group)"
+        "kard.hem", reason="kard-financial-sdk is not installed (pip install --group bench)"
     )
     inputs = parity_inputs()
     compared = 0
