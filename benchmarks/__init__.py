@@ -2,5 +2,5 @@
 
 Run ``python -m benchmarks`` (full, about five minutes on two cores, writes
 ``benchmarks/RESULTS.md``) or ``python -m benchmarks --quick`` (smoke run). Benchmark-only
-dependencies are in the ``bench`` extra: ``pip install -e '.[bench]'``.
+dependencies are in the ``bench`` dependency group: ``pip install -e . --group bench``.
 """

@@ -49,7 +49,9 @@ def decoder(variant: str) -> tuple[Callable[[bytes], Any], Callable[[Any], int]]
             from kard.core.pydantic_utilities import parse_obj_as
             from kard.users.rewards.types import LocationsResponseObject
         except ImportError as error:
-            raise Skip("kard-financial-sdk is not installed (pip install -e '.[bench]')") from error
+            raise Skip(
+                "kard-financial-sdk is not installed (pip install -e . --group bench)"
+            ) from error
 
         def parse(body: bytes) -> Any:
             return parse_obj_as(type_=LocationsResponseObject, object_=json.loads(body))

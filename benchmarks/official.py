@@ -49,7 +49,7 @@ from ._common import (
 MEASURES = ("get", "bulk")
 BULK_CONCURRENCY = 16
 SDK_TIMEOUT = 60.0  # the SDK's default
-MISSING = "kard-financial-sdk is not installed (pip install -e '.[bench]')"
+MISSING = "kard-financial-sdk is not installed (pip install -e . --group bench)"
 
 
 def sdk_version() -> str | None:

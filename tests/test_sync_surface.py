@@ -176,6 +176,7 @@ def test_generated_code_is_ruff_clean() -> None:
         assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.skipif(importlib.util.find_spec("mypy") is None, reason="mypy is not installed")
 def test_mypy_strict_sees_plain_return_types(tmp_path: Path) -> None:
     """tests/typing/sync_usage.py type-checks; misuse (a coroutine type, await) does not."""
     wrong = tmp_path / "sync_misuse.py"

@@ -23,6 +23,7 @@ __all__ = [
     "Location",
     "LocationAttributes",
     "LocationInclude",
+    "LocationRating",
     "LocationRelationships",
     "LocationSort",
     "LocationsPage",
@@ -197,6 +198,7 @@ class Asset(Model):
     """An image. Its URL carries an attribution token: load it exactly as given."""
 
     type: str
+    """``IMG_VIEW`` (logo), ``BANNER_VIEW``, ``LOCATION_IMG_VIEW`` (photo of the place), ..."""
     url: str
     alt: str = ""
 
@@ -276,6 +278,13 @@ class PartnerId(Model):
     id: str
 
 
+class LocationRating(Model):
+    value: float
+    """Stars, out of 5."""
+    count: int | None = None
+    """How many ratings ``value`` is based on; None when not known."""
+
+
 class LocationAttributes(Model):
     name: str
     address: Address | None = None
@@ -283,6 +292,11 @@ class LocationAttributes(Model):
     phone: str | None = None
     operation_hours: OperationHours | None = None
     partner_ids: list[PartnerId] = []
+    cuisine: str | None = None
+    """The kind of food or venue, e.g. ``Pizza Restaurant`` (an open set of values)."""
+    rating: LocationRating | None = None
+    price_level: str | None = None
+    """``$`` (least expensive) to ``$$$$``."""
 
 
 class LocationRelationships(Model):
