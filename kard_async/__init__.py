@@ -17,6 +17,8 @@ from ._errors import (
     RateLimitError,
     RequestTimeoutError,
     ResponseValidationError,
+    WebhookPayloadError,
+    WebhookSignatureError,
 )
 from ._pagination import AsyncPager
 from ._retry import RetryPolicy
@@ -47,5 +49,7 @@ __all__ = [
     "ResponseValidationError",
     "RetryPolicy",
     "SyncInAsyncWarning",
+    "WebhookPayloadError",
+    "WebhookSignatureError",
     "__version__",
 ]

@@ -25,6 +25,20 @@ from .common import (
     ResourceIdentifier,
     UnknownResource,
 )
+from .notifications import (
+    AuditUpdate,
+    EarnedRewardApproved,
+    EarnedRewardRejected,
+    EarnedRewardSettled,
+    EmailNotificationPlacementFile,
+    FileProcessingResult,
+    Notification,
+    NotificationMeta,
+    NotificationType,
+    PayoutReconciliationFile,
+    PushNotificationPlacementFile,
+    UnknownNotification,
+)
 from .rewards import (
     Address,
     Amount,
@@ -86,4 +100,18 @@ __all__ = [
     "UnknownResource",
     "UserReward",
     "event_from_wire",
+]
+__all__ += [  # notifications (webhooks)
+    "AuditUpdate",
+    "EarnedRewardApproved",
+    "EarnedRewardRejected",
+    "EarnedRewardSettled",
+    "EmailNotificationPlacementFile",
+    "FileProcessingResult",
+    "Notification",
+    "NotificationMeta",
+    "NotificationType",
+    "PayoutReconciliationFile",
+    "PushNotificationPlacementFile",
+    "UnknownNotification",
 ]
