@@ -134,15 +134,17 @@ def aiohttp_handler(
     async def handle(request: web.Request) -> web.Response:
         body = await _read_body(request, limit)
         if body is None:
-            logger.warning("webhook rejected (413): body over %d bytes", limit)
+            logger.warning(
+                "webhook from %s rejected (413): body over %d bytes", request.remote, limit
+            )
             return web.Response(status=413, text="body too large\n")
         try:
             notification = construct_event(body, request.headers.get(SIGNATURE_HEADER), secret)
         except WebhookSignatureError as error:
-            logger.warning("webhook rejected (401): %s", error)
+            logger.warning("webhook from %s rejected (401): %s", request.remote, error)
             return web.Response(status=401, text="invalid signature\n")
         except WebhookPayloadError as error:
-            logger.warning("webhook rejected (400): %s", error.reason)
+            logger.warning("webhook from %s rejected (400): %s", request.remote, error.reason)
             return web.Response(status=400, text="not a Kard notification\n")
         try:
             result = on_event(notification)
