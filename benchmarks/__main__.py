@@ -233,7 +233,7 @@ def plan(
                     p.decode_reps,
                     120,
                 )
-                for v in ("ours", "official")
+                for v in ("ours", "official", "pydantic")
             ]
         )
     return groups

@@ -14,6 +14,9 @@ Variants:
     check): ``json.loads(body)``, then
     ``kard.core.pydantic_utilities.parse_obj_as(NotificationPayload, ...)``, what the SDK
     runs to turn any JSON body into one of its models.
+``pydantic``
+    The official SDK's models validated directly, ``NotificationPayload.model_validate(
+    json.loads(body))``: what a user who skips the SDK's own path could write (for scale).
 
 Events are timed in batches (so the clock's own cost stays out); the result is the median
 batch's rate. The garbage collector stays enabled, as in a real program.
@@ -29,7 +32,7 @@ from typing import Any
 
 from ._common import Skip, WorkerArgs, median, worker_main
 
-VARIANTS = ("ours", "official")
+VARIANTS = ("ours", "official", "pydantic")
 KEY = "whsec-benchmark-key"
 NOTIFICATION_ID = "d80a6f28-1b24-4d65-9e42-e1cf3379bc98"
 _ASSET = (
@@ -81,12 +84,14 @@ def receiver(variant: str, body: bytes) -> Callable[[bytes], Any]:
 
         signature = sign(body, KEY)
         return lambda received: construct_event(received, signature, KEY)
-    if variant == "official":
+    if variant in ("official", "pydantic"):
         try:
             from kard.core.pydantic_utilities import parse_obj_as
             from kard.notifications import NotificationPayload
         except ImportError as error:
             raise Skip("kard-financial-sdk is not installed (pip install -e '.[bench]')") from error
+        if variant == "pydantic":
+            return lambda received: NotificationPayload.model_validate(json.loads(received))
         return lambda received: parse_obj_as(
             type_=NotificationPayload, object_=json.loads(received)
         )
