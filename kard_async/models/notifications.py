@@ -384,7 +384,8 @@ def decode_notification(body: bytes) -> Notification:
             decoder = _BY_TYPE.get(_PEEK.decode(raw.data).type)
             notification = (decoder or _UNKNOWN).decode(raw.data)  # type: ignore[assignment]
         except msgspec.ValidationError as error:  # report paths from the body's root
-            raise msgspec.ValidationError(str(error).replace("`$", "`$.data", 1)) from None
+            message, at, path = str(error).partition(" - at `$")
+            raise msgspec.ValidationError(f"{message} - at `$.data{path if at else '`'}") from None
         notification.meta = raw.meta
         return notification
     notification.meta = envelope.meta
