@@ -294,6 +294,7 @@ def test_verify_accepts_base64_and_hex_digests() -> None:
         base64.b64encode(b"\0" * 32).decode(),  # well-formed base64, wrong digest
         base64.b64encode(b"\0" * 31).decode(),
         "z" * 64,  # 64 characters that are not hex
+        "é" * 44,
     ],
 )
 def test_verify_rejects_missing_empty_and_wrong_signatures(signature: str | None) -> None:
@@ -696,44 +697,59 @@ async def test_the_key_and_expected_digest_never_leak(
 # --------------------------------------------------------------------------- the command line
 
 
-def _listen(
-    *args: str, key: str | None = KEY
-) -> tuple[subprocess.Popen[str], str, queue.Queue[str]]:
+def _env(key: str | None = KEY) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KARD_")}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [ROOT, env.get("PYTHONPATH")]))
     env["PYTHONIOENCODING"] = "utf-8"
     if key is not None:
         env["KARD_WEBHOOK_KEY"] = key
-    process = subprocess.Popen(
-        [sys.executable, "-m", "kard_async", "webhooks", "listen", "--port", "0", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        encoding="utf-8",
-        env=env,
-    )
-    errors: queue.Queue[str] = queue.Queue()
-
-    def pump() -> None:
-        assert process.stderr is not None
-        for line in process.stderr:
-            errors.put(line)
-
-    threading.Thread(target=pump, daemon=True).start()
-    deadline = time.monotonic() + 20
-    while True:
-        line = errors.get(timeout=max(0.1, deadline - time.monotonic()))
-        found = re.search(r"http://127\.0\.0\.1:\d+/", line)
-        if found:
-            return process, found.group(0), errors
+    return env
 
 
-def _drain(items: queue.Queue[str]) -> list[str]:
-    time.sleep(0.2)  # the pump thread reads the last lines
-    found = []
-    while not items.empty():
-        found.append(items.get_nowait())
-    return found
+class Listener:
+    """``kard-async webhooks listen --port 0`` in a subprocess; stderr read by a thread."""
+
+    def __init__(self, *args: str, key: str | None = KEY, stdout: Any = subprocess.PIPE) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "kard_async", "webhooks", "listen", "--port", "0", *args],
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            env={**_env(key), "COLUMNS": "200"},
+        )
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._pump = threading.Thread(target=self._read_stderr, daemon=True)
+        self._pump.start()
+        self.stderr = ""
+        deadline = time.monotonic() + 20
+        while True:
+            line = self._lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            assert line is not None, "the listener exited before listening"
+            self.stderr += line
+            found = re.search(r"http://127\.0\.0\.1:\d+/", line)
+            if found:
+                self.url = found.group(0)
+                return
+
+    def _read_stderr(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def stop(self) -> str:
+        """Terminate (as Ctrl-C would); return what it printed on stdout (when piped)."""
+        self.process.terminate()
+        stdout = self.process.stdout.read() if self.process.stdout is not None else ""
+        self.process.wait(timeout=20)
+        self._pump.join(timeout=20)
+        while (line := self._lines.get_nowait()) is not None:
+            self.stderr += line
+        for pipe in (self.process.stdout, self.process.stderr):
+            if pipe is not None:
+                pipe.close()
+        return stdout
 
 
 def _post(url: str, body: bytes, signature: str | None) -> int:
@@ -748,27 +764,24 @@ def _post(url: str, body: bytes, signature: str | None) -> int:
 
 
 def test_cli_listen_prints_verified_notifications_and_reports_bad_signatures() -> None:
-    process, url, errors = _listen()
+    listener = Listener()
     try:
-        settled, unknown = (
-            body_of("earnedRewardSettled"),
-            compact({"data": {"type": "new", "id": "n"}}),
-        )
-        assert _post(url, settled, sign(settled, KEY)) == 200
-        assert _post(url, settled, sign(settled, "wrong")) == 401
-        assert _post(url, settled, None) == 401
-        assert _post(url, unknown, sign(unknown, KEY)) == 200
-        assert _post(url, b"[]", sign(b"[]", KEY)) == 400
+        settled = body_of("earnedRewardSettled")
+        unknown = compact({"data": {"type": "new", "id": "n"}})
+        assert _post(listener.url, settled, sign(settled, KEY)) == 200
+        assert _post(listener.url, settled, sign(settled, "wrong")) == 401
+        assert _post(listener.url, settled, None) == 401
+        assert _post(listener.url, unknown, sign(unknown, KEY)) == 200
+        assert _post(listener.url, b"[]", sign(b"[]", KEY)) == 400
     finally:
-        process.terminate()
-        stdout, _ = process.communicate(timeout=20)
-    assert process.returncode == 0
+        stdout = listener.stop()
+    assert listener.process.returncode == 0
     lines = [json.loads(line) for line in stdout.splitlines()]
     assert [line["data"]["id"] for line in lines] == ["ntf-settled-1", "n"]
     assert lines[0]["data"]["type"] == "earnedRewardSettled"
     assert lines[0]["data"]["attributes"]["commissionEarned"] == {"value": 72, "type": "cents"}
     assert lines[0]["meta"] == META
-    stderr = "".join(_drain(errors))
+    stderr = listener.stderr
     assert stderr.count("rejected (401)") == 2
     assert "does not match the body" in stderr
     assert "missing or empty" in stderr
@@ -776,31 +789,88 @@ def test_cli_listen_prints_verified_notifications_and_reports_bad_signatures() -
     assert KEY not in stdout + stderr
 
 
-def test_cli_listen_requires_a_key() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "kard_async", "webhooks", "listen", "--port", "0"],
+def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kard_async", *args],
         capture_output=True,
         text=True,
-        env={
-            **{k: v for k, v in os.environ.items() if not k.startswith("KARD_")},
-            "PYTHONPATH": ROOT,
-        },
+        env=_env(None),
         timeout=30,
         check=False,
     )
+
+
+def test_cli_listen_requires_a_key_and_has_help() -> None:
+    done = _run_cli("webhooks", "listen", "--port", "0")
     assert done.returncode == 2
     assert "missing --key (or KARD_WEBHOOK_KEY)" in done.stderr
+    for command in (["webhooks"], ["webhooks", "listen"]):
+        done = _run_cli(*command, "--help")
+        assert done.returncode == 0
+        assert "usage: kard-async webhooks" in done.stdout
+        assert "example" in done.stdout
+    assert "webhooks listen --port 8000" in _run_cli("--help").stdout
+    assert _run_cli("webhooks").returncode == 2  # no subcommand: usage
+
+
+def test_cli_listen_shows_a_table_on_a_terminal() -> None:
+    pty = pytest.importorskip("pty")
+    pytest.importorskip("rich")
+    leader, follower = pty.openpty()
+    try:
+        listener = Listener(stdout=follower)
+    finally:
+        os.close(follower)
+    shown = b""
+    try:
+        for kind in ("earnedRewardSettled", "auditUpdate"):
+            body = body_of(kind)
+            assert _post(listener.url, body, sign(body, KEY)) == 200
+        deadline = time.monotonic() + 20
+        while b"ntf-audit-1" not in shown and time.monotonic() < deadline:
+            shown += os.read(leader, 65536)
+    finally:
+        listener.stop()
+        os.close(leader)
+    text = re.sub(r"\x1b\[[0-9;]*m", "", shown.decode())  # without rich's styles
+    lines = text.splitlines()
+    assert re.search(r"received +type +id +user +details", lines[0])
+    settled = next(line for line in lines if "ntf-settled-1" in line)
+    assert re.search(r"earnedRewardSettled +ntf-settled-1 +user-1234 +72 cents earned: ", settled)
+    audit = next(line for line in lines if "ntf-audit-1" in line)
+    assert "CLOSED, audit 3006 at McDonald's, resolution 5007" in audit
+    assert "{" not in text  # a table, not JSON lines
+    assert text.count("received") == 1  # the header once
+
+
+@pytest.mark.parametrize("kind", list(PAYLOADS))
+def test_cli_details_summarise_every_type(kind: str) -> None:
+    from kard_async.cli._webhooks import details
+
+    body = body_of(kind)
+    text = details(construct_event(body, sign(body, KEY), KEY))
+    expected = {
+        "earnedRewardApproved": "You have earned a 72 cent reward",
+        "earnedRewardSettled": "72 cents earned",
+        "earnedRewardRejected": "USER_NOT_ENROLLED: This transaction is not eligible",
+        "auditUpdate": "CLOSED, audit 3006",
+        "fileProcessingResult": "transaction_12345.result.jsonl",
+        "pushNotificationPlacementFile": "push placement 'Weekly push'",
+        "emailNotificationPlacementFile": "email placement 'Monthly email'",
+        "payoutReconciliationFile": "payout_2024_09.csv (2024-09-01T00:00:00Z to",
+    }[kind]
+    assert expected in text
 
 
 def test_cli_listen_takes_the_key_from_the_command_line() -> None:
-    process, url, _ = _listen("--key", "cli-key", "--json", key=None)
+    listener = Listener("--key", "cli-key", "--json", key=None)
     try:
         body = body_of("auditUpdate")
-        assert _post(url, body, sign(body, KEY)) == 401
-        assert _post(url, body, hmac.new(b"cli-key", body, hashlib.sha256).hexdigest()) == 200
+        assert _post(listener.url, body, sign(body, KEY)) == 401
+        hex_digest = hmac.new(b"cli-key", body, hashlib.sha256).hexdigest()
+        assert _post(listener.url, body, hex_digest) == 200
     finally:
-        process.terminate()
-        stdout, _ = process.communicate(timeout=20)
+        stdout = listener.stop()
     assert json.loads(stdout)["data"]["id"] == "ntf-audit-1"
 
 
