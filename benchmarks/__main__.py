@@ -112,7 +112,7 @@ TINY = Profile(
     memory_users=20,
 )
 
-MEASURES = ("decode", "get", "bulk", "memory")
+MEASURES = ("decode", "get", "bulk", "memory", "webhook")
 
 
 @dataclass(frozen=True)
@@ -221,6 +221,21 @@ def plan(
             *("--users", str(p.memory_users)),
         )
         add([Cell("memory", "ours", "benchmarks.ours", sizes, 1, 900)])
+    if "webhook" in measures:
+        timing = ("--duration", str(p.decode_duration), "--min-requests", "100")
+        add(
+            [
+                Cell(
+                    "webhook",
+                    v,
+                    "benchmarks.webhook",
+                    ("--variant", v, *timing),
+                    p.decode_reps,
+                    120,
+                )
+                for v in ("ours", "official", "pydantic")
+            ]
+        )
     return groups
 
 

@@ -18,6 +18,8 @@ from ._errors import (
     RateLimitError,
     RequestTimeoutError,
     ResponseValidationError,
+    WebhookPayloadError,
+    WebhookSignatureError,
 )
 from ._pagination import AsyncPaginator, RepeatedCursorError
 from ._retry import RetryPolicy
@@ -49,5 +51,7 @@ __all__ = [
     "ResponseValidationError",
     "RetryPolicy",
     "SyncInAsyncWarning",
+    "WebhookPayloadError",
+    "WebhookSignatureError",
     "__version__",
 ]

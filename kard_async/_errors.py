@@ -29,6 +29,8 @@ __all__ = [
     "RateLimitError",
     "RequestTimeoutError",
     "ResponseValidationError",
+    "WebhookPayloadError",
+    "WebhookSignatureError",
 ]
 
 
@@ -196,6 +198,27 @@ class ResponseValidationError(APIError):
             path=path,
         )
         self.status = status
+        self.body = body
+        self.body_excerpt = excerpt
+
+
+class WebhookSignatureError(KardError):
+    """A webhook's ``notify-signature`` is missing or does not match its body: the request
+    may not come from Kard, so nothing in it can be trusted. Answer 401.
+
+    The message never contains the key, the expected digest or the signature received.
+    """
+
+
+class WebhookPayloadError(KardError):
+    """A correctly signed webhook body is not a notification (not JSON, or a known type with
+    a missing or mistyped field). ``reason`` says what is wrong and where, ``body_excerpt``
+    shows the body's start. Answer 400."""
+
+    def __init__(self, reason: str, *, body: bytes) -> None:
+        excerpt = _excerpt(body)
+        super().__init__(f"not a Kard notification: {reason}; body starts with {excerpt!r}")
+        self.reason = reason
         self.body = body
         self.body_excerpt = excerpt
 

@@ -282,6 +282,7 @@ def test_plan_interleaves_and_filters() -> None:
         "bulk-many",
         "bulk-one",
         "memory",
+        "webhook",
     ]
     assert {c.variant for c in groups[1]} == {
         "ours",

@@ -26,6 +26,20 @@ from .common import (
     ResourceIdentifier,
     UnknownResource,
 )
+from .notifications import (
+    AuditUpdate,
+    EarnedRewardApproved,
+    EarnedRewardRejected,
+    EarnedRewardSettled,
+    EmailNotificationPlacementFile,
+    FileProcessingResult,
+    Notification,
+    NotificationMeta,
+    NotificationType,
+    PayoutReconciliationFile,
+    PushNotificationPlacementFile,
+    UnknownNotification,
+)
 from .rewards import (
     Address,
     Amount,
@@ -92,4 +106,18 @@ __all__ = [
     "UnknownResource",
     "UserReward",
     "event_from_wire",
+]
+__all__ += [  # notifications (webhooks)
+    "AuditUpdate",
+    "EarnedRewardApproved",
+    "EarnedRewardRejected",
+    "EarnedRewardSettled",
+    "EmailNotificationPlacementFile",
+    "FileProcessingResult",
+    "Notification",
+    "NotificationMeta",
+    "NotificationType",
+    "PayoutReconciliationFile",
+    "PushNotificationPlacementFile",
+    "UnknownNotification",
 ]
