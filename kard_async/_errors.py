@@ -24,6 +24,7 @@ __all__ = [
     "InternalServerError",
     "InvalidParameterError",
     "KardError",
+    "MultiStatusError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -184,6 +185,21 @@ class RateLimitError(APIStatusError):
 
 class InternalServerError(APIStatusError):
     """HTTP 5xx: the server failed."""
+
+
+class MultiStatusError(KardError):
+    """Raised by ``raise_for_errors()`` of a batch write that partly failed (HTTP 207).
+
+    ``errors`` has one entry per failed item (its ``id``, ``status`` and ``detail``);
+    ``succeeded`` counts the items the server accepted (they must not be sent again).
+    """
+
+    def __init__(self, errors: list[ErrorObject], *, succeeded: int) -> None:
+        shown = "; ".join(f"{e.id}: {_describe(e)}" for e in errors[:5])
+        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+        super().__init__(f"{len(errors)} items failed, {succeeded} succeeded: {shown}{more}")
+        self.errors = errors
+        self.succeeded = succeeded
 
 
 class ResponseValidationError(APIError):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from .._errors import ErrorObject, ErrorSource
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from .._errors import ErrorObject, ErrorSource, MultiStatusError
 from ._base import Links, Model, Relationship, Resource, ResourceIdentifier, UnknownResource
 
 __all__ = [
@@ -13,6 +16,7 @@ __all__ = [
     "Job",
     "JobAttributes",
     "Links",
+    "MultiStatus",
     "Relationship",
     "ResourceIdentifier",
     "UnknownResource",
@@ -53,3 +57,34 @@ class Job(Model):
     @property
     def status(self) -> str:
         return self.attributes.status
+
+
+class MultiStatus(Model, kw_only=True):
+    """The answer to a batch write that may partly succeed (HTTP 207 Multi-Status).
+
+    ``data`` holds what succeeded; ``errors`` one entry per failed item, each with the
+    ``id`` of the item, its ``status`` and its ``detail``. A 207 is never silent: check
+    ``ok``, or call ``raise_for_errors()``. Each area declares its own ``data`` type.
+    """
+
+    errors: list[ErrorObject] = []
+
+    if TYPE_CHECKING:
+
+        @property
+        def data(self) -> Sequence[Any]: ...
+
+    @property
+    def ok(self) -> bool:
+        """True when every item succeeded."""
+        return not self.errors
+
+    @property
+    def failed_ids(self) -> list[str]:
+        """The ids of the items that failed, in the order the server listed them."""
+        return [error.id for error in self.errors if error.id is not None]
+
+    def raise_for_errors(self) -> None:
+        """Raise :class:`~kard_async.MultiStatusError` if any item failed."""
+        if self.errors:
+            raise MultiStatusError(self.errors, succeeded=len(self.data))
