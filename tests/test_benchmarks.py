@@ -281,6 +281,7 @@ def test_plan_interleaves_and_filters() -> None:
         "get-c32",
         "bulk-many",
         "bulk-one",
+        "bulk-light",
         "memory",
         "webhook",
     ]
