@@ -71,7 +71,7 @@ def _attribution_pair(item: object) -> tuple[str, AttributionEvent]:
         and user_id not in _NOT_IDS
         and not user_id.isspace()
     ):
-        return item  # type: ignore[return-value]
+        return item
     return require_id("user_id", user_id), as_event(event)
 
 
