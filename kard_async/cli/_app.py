@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from .._errors import InvalidParameterError, KardError
 from .._version import __version__
 from . import _demo, _lookup, _serve, _upload
+from ._output import printable
 from ._settings import UsageError
 
 EPILOG = """\
@@ -124,4 +125,4 @@ def _describe_parameter(error: InvalidParameterError) -> str:
 
 
 def _error(message: str) -> None:
-    print(f"kard-async: error: {message}", file=sys.stderr)
+    print(f"kard-async: error: {printable(message)}", file=sys.stderr)
