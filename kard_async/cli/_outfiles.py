@@ -97,48 +97,56 @@ class _Events:
 
 
 class ReplacedFile(_Events):
-    """Written to a temporary file and moved onto ``path`` by :meth:`commit`; nothing is
-    created when nothing was written."""
+    """Written to a temporary file and moved onto ``path`` by :meth:`commit`. A file already
+    at ``path`` is always replaced, emptied if nothing was written (a CSV header stays), so
+    that it never holds events of an earlier run that have been sent since; nothing is
+    created when nothing was written and nothing was there."""
 
     def __init__(self, path: Path, make_writer: MakeWriter, *, what: str) -> None:
         super().__init__()
         self.path = path
         self._what = what
         self._make_writer = make_writer
-        self._file: IO[bytes] | None = None
-        self._temp = ""
-        self._open_writer: Writer | None = None
+        self._temp: tuple[str, IO[bytes], Writer] | None = None
+        self.emptied = False
+        """Set by :meth:`commit` when it replaced a file with one holding no events."""
 
     def _writer(self) -> Writer:
-        if self._open_writer is None:
-            fd, self._temp = tempfile.mkstemp(
+        if self._temp is None:
+            fd, name = tempfile.mkstemp(
                 prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
             )
-            self._file = os.fdopen(fd, "wb")
-            self._open_writer = self._make_writer(self._file, True)
-        return self._open_writer
+            stream = os.fdopen(fd, "wb")
+            self._temp = (name, stream, self._make_writer(stream, True))
+        return self._temp[2]
 
     def commit(self) -> int:
-        if self._open_writer is None or self._file is None:
-            return 0
-        self._open_writer.flush()
-        self._file.close()
-        self._open_writer = None
+        if self._temp is None:
+            if not os.path.lexists(self.path):
+                return 0
+            self._writer()
+            self.emptied = True
+        assert self._temp is not None
+        name, stream, writer = self._temp
+        writer.flush()
+        stream.close()
+        self._temp = None
         try:  # again: something else may have appeared at the path during the upload
             info = check_target(self.path, self._what)
         except UsageError as error:
-            raise UsageError(f"{error}; the events were left in {self._temp}") from None
+            raise UsageError(f"{error}; the events were left in {name}") from None
         if info is not None:
-            os.chmod(self._temp, stat.S_IMODE(info.st_mode))
-        os.replace(self._temp, self.path)
+            os.chmod(name, stat.S_IMODE(info.st_mode))
+        os.replace(name, self.path)
         return self.count
 
     def discard(self) -> None:
-        if self._file is not None and self._open_writer is not None:
-            self._file.close()
+        if self._temp is not None:
+            name, stream, _ = self._temp
+            stream.close()
             with contextlib.suppress(OSError):
-                os.unlink(self._temp)
-            self._open_writer = None
+                os.unlink(name)
+            self._temp = None
 
 
 class AppendedFile(_Events):

@@ -169,7 +169,7 @@ class _PlainProgress:
         self._done = 0
         self._detail = ""
         self._last = time.monotonic()
-        self._shown = ""
+        self._shown: tuple[int, int | None] = (0, None)
 
     def update(self, done: int, detail: str = "", *, total: int | None = None) -> None:
         self._done, self._detail = done, detail
@@ -181,16 +181,16 @@ class _PlainProgress:
             self.emit()
 
     def emit(self) -> None:
-        if not self._done:
+        """Print the state unless nothing is done, or these counts were printed already."""
+        if not self._done or self._shown == (self._done, self._total):
             return
+        self._shown = (self._done, self._total)
         text = f"{self._description}: {self._done:,}"
         if self._total:
             text += f"/{self._total:,} ({min(100, 100 * self._done // self._total)}%)"
         if self._detail:
             text += f"  {self._detail}"
-        if text != self._shown:
-            self._shown = text
-            print(printable(text), file=self._stream, flush=True)
+        print(printable(text), file=self._stream, flush=True)
 
 
 # --------------------------------------------------------------------------- rich

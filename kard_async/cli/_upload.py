@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from .._client import AsyncKard
-from .._errors import AuthenticationError
+from .._errors import APIError, AuthenticationError
 from ..bulk import BulkProgress, BulkReport
 from ._eventfiles import (
     FORMATS,
@@ -346,6 +346,11 @@ class Upload:
                 f"{fix}send them again with:\n"
                 f"  kard-async attributions upload {shlex.quote(str(self._failed.path))}"
             )
+        elif self._failed.emptied:
+            out.line(
+                f"{self._failed.path} was emptied: it held events of an earlier run, and "
+                "nothing of this run belongs in it."
+            )
         if unknown and not apart:
             out.line(
                 f"{unknown:,} of them failed with an unknown outcome: the server may have "
@@ -391,7 +396,7 @@ class Upload:
 
         invalid_total = self._malformed + len(report.invalid)
         self._show_invalid(invalid_total)
-        self._show_errors(report)
+        self._show_errors(report, stopped=True)
         rows = summary_rows(report, self._malformed)
         rows.insert(3, ("not sent", f"{not_sent:,} (never handed to the library)"))
         out.summary(rows, title=f"Upload of {self._source} (stopped)")
@@ -442,8 +447,10 @@ class Upload:
         if total > MAX_SHOWN:
             out.warn(f"  ... and {total - MAX_SHOWN:,} more")
 
-    def _show_errors(self, report: BulkReport) -> None:
-        failed = report.failed
+    def _show_errors(self, report: BulkReport, *, stopped: bool = False) -> None:
+        """The errors of failed requests; after a stop, not the library's note on batches it
+        settled because of the stop (they are counted in the summary)."""
+        failed = [b for b in report.failed if not stopped or isinstance(b.error, APIError)]
         if not failed:
             return
         out = self._output
