@@ -579,30 +579,33 @@ def test_an_empty_file_shows_no_progress(
 def test_plain_progress_prints_the_final_line_once(
     kard_server: EmulatorServer, tmp_path: Path
 ) -> None:
-    # Slow enough (~2.4 s) for interim lines, and for the final one to come after them.
+    # Two requests one after the other, 1.2 s each: a line when the first is done, then the
+    # final line when the second is (more than a second later), and not once more at the end.
     source = write_jsonl(
-        tmp_path / "events.jsonl", [event(f"p{i % 12}", f"p-{i}") for i in range(1200)]
+        tmp_path / "events.jsonl", [event(f"p{i % 2}", f"p-{i}") for i in range(200)]
     )
-    kard_server.emulator.inject(Fault(kind="latency", delay=0.4, path="attributions$", times=None))
+    kard_server.emulator.inject(Fault(kind="latency", delay=1.2, path="attributions$", times=None))
     result = run_cli(
-        "attributions", "upload", str(source), "--concurrency", "2", "--plain", server=kard_server
+        "attributions", "upload", str(source), "--concurrency", "1", "--plain", server=kard_server
     )
     assert result.returncode == 0, result.stderr
     progress = [line for line in result.stderr.splitlines() if line.startswith("uploading: ")]
-    assert len(progress) >= 2
-    assert progress[-1].startswith("uploading: 1,200/1,200 (100%)")
-    assert sum("(100%)" in line for line in progress) == 1
+    assert [line.partition("  ")[0] for line in progress] == [
+        "uploading: 100/200 (50%)",
+        "uploading: 200/200 (100%)",
+    ]
 
 
-def test_rich_bar_on_a_terminal(kard_server: EmulatorServer, tmp_path: Path) -> None:
-    source = write_jsonl(tmp_path / "events.jsonl", [event("t1", f"tty-{i}") for i in range(50)])
+def _on_a_terminal(*args: str, env: dict[str, str]) -> tuple[int, bytes, bytes]:
+    """Run the command with stderr on a pseudo-terminal: exit status, what the terminal
+    got, and stdout."""
     leader, follower = pty.openpty()
     try:
         process = subprocess.Popen(
-            [sys.executable, "-m", "kard_async", "attributions", "upload", str(source)],
+            [sys.executable, "-m", "kard_async", *args],
             stdout=subprocess.PIPE,
             stderr=follower,
-            env=cli_env(kard_server, plain=False),
+            env=env,
             cwd=ROOT,
         )
         os.close(follower)
@@ -621,7 +624,24 @@ def test_rich_bar_on_a_terminal(kard_server: EmulatorServer, tmp_path: Path) -> 
         os.close(leader)
         if follower >= 0:
             os.close(follower)
-    assert process.returncode == 0
+    return process.returncode, terminal, stdout
+
+
+def test_rich_bar_on_a_terminal_and_none_for_an_empty_file(
+    kard_server: EmulatorServer, tmp_path: Path
+) -> None:
+    env = cli_env(kard_server, plain=False)
+    source = write_jsonl(tmp_path / "events.jsonl", [event("t1", f"tty-{i}") for i in range(50)])
+    status, terminal, stdout = _on_a_terminal("attributions", "upload", str(source), env=env)
+    assert status == 0, terminal
     assert "━".encode() in terminal  # the rich bar
     assert b"50/50" in terminal
     assert b"accepted" in stdout
+
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    status, terminal, _ = _on_a_terminal("attributions", "upload", str(empty), env=env)
+    assert status == 0, terminal
+    assert b"no events in" in terminal
+    assert "━".encode() not in terminal
+    assert b"0%" not in terminal
