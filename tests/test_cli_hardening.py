@@ -102,6 +102,11 @@ def test_failed_out_is_checked_before_anything_is_sent(
         assert (before and (before.st_mode, before.st_ino)) == (
             after and (after.st_mode, after.st_ino)
         ), name
+    result = run_cli(
+        "attributions", "upload", str(source), "--failed-out", str(source), server=kard_server
+    )
+    assert result.returncode == 2
+    assert f"--failed-out {source} is the input file" in result.stderr
     assert kard_server.emulator.requests == []  # refused before any request, token included
     assert (tmp_path / "precious.jsonl").read_text() == "keep me\n"
     assert stat.S_ISCHR(os.stat(os.devnull).st_mode)

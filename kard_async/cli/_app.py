@@ -23,7 +23,7 @@ examples:
 
 Run `kard-async COMMAND --help` for a command's options and examples.
 Exit status: 0 on success, 1 when the work failed (or some events were not accepted),
-2 for usage errors.
+2 for usage errors, 130 when interrupted (Ctrl-C).
 """
 
 

@@ -74,7 +74,9 @@ line (a JSON object, or a CSV header), or given with --format.
 
 Events that were not accepted (failed requests, and invalid lines, whose line numbers and
 reasons are printed) are written to --failed-out in the same format; send that file with
-the same command to retry them (what still fails is written to the same file again).
+the same command to retry them (what still fails is written to the same file again). A
+file already at --failed-out is replaced, emptied when nothing failed: it never holds
+events that were sent since.
 Events whose request failed with an unknown outcome may have been recorded already, and
 sending them again may count them twice: --exclude-unknown keeps them out of --failed-out
 and adds them to a separate file instead (events.unknown.jsonl beside events.failed.jsonl).
@@ -145,7 +147,7 @@ def run_upload(args: argparse.Namespace) -> int:
             Path(args.failed_out) if args.failed_out else default_failed_path(args.file, fmt)
         )
         unknown = unknown_path(failed_path)
-        _check_outputs(args.file, failed_path, unknown)
+        _check_outputs(args.file, failed_path, unknown, default_failed_path(args.file, fmt))
         reader = open_reader(fmt, lines)
         output = make_output(plain=args.plain)
         if isinstance(reader, CsvReader) and reader.unknown_columns:
@@ -192,13 +194,19 @@ def _open_input(path: str) -> IO[bytes]:
         raise UsageError(f"cannot read {path}: {error.strerror}") from None
 
 
-def _check_outputs(source: str, failed: Path, unknown: Path) -> None:
+def _check_outputs(source: str, failed: Path, unknown: Path, default: Path) -> None:
     """Before anything is sent: the files written at the end must be writable. The failed-out
-    file may be the input itself (it is replaced only once the input was read to its end);
-    the file of unknown outcomes, which is appended to, may not."""
+    file may be the input when the input is a failed-out file itself (sent again, it is
+    replaced by what still fails once it was read to its end); the file of unknown outcomes,
+    which is appended to, never."""
     check_target(failed, "--failed-out")
     check_target(unknown, UNKNOWN_WHAT)
-    if source != "-" and _same_file(unknown, Path(source)):
+    if source == "-":
+        return
+    input_file = Path(source)
+    if _same_file(failed, input_file) and not _same_file(default, input_file):
+        raise UsageError(f"--failed-out {failed} is the input file; choose another path")
+    if _same_file(unknown, input_file):
         raise UsageError(
             f"{unknown}, where events with an unknown outcome are added, is the input file; "
             "choose another --failed-out"
