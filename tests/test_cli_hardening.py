@@ -26,7 +26,9 @@ import pytest
 from aiohttp import web
 from test_cli import ROOT, cli_env, event, recorded_entities, run_cli, summary
 
+from kard_async.cli import main
 from kard_async.cli._eventfiles import CsvReader, Malformed, sniff_format
+from kard_async.cli._outfiles import check_target
 from kard_async.cli._output import printable
 from kard_async.cli._settings import UsageError
 from kard_async.cli._stream import ThreadedReader
@@ -78,37 +80,41 @@ def _targets(tmp_path: Path) -> dict[str, tuple[Path, str]]:
         "dangling symlink": (dangling, "is a symbolic link"),
         "fifo": (fifo, "is a FIFO (named pipe)"),
         "directory": (directory, "is a directory"),
-        "device": (Path(os.devnull), "is a character device"),
         "read-only": (read_only, "is read-only"),
         "no directory": (tmp_path / "missing" / "out.jsonl", "is not a directory"),
     }
 
 
 def test_failed_out_is_checked_before_anything_is_sent(
-    kard_server: EmulatorServer, tmp_path: Path
+    kard_server: EmulatorServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     source = write_jsonl(tmp_path / "events.jsonl", [event("u1", "o1", medium="TELEPATHY")])
-    kard_server.emulator.inject(Fault(kind="status", status=500, times=None))
-    for name, (target, reason) in _targets(tmp_path).items():
+    connection = [
+        *("--base-url", kard_server.base_url, "--client-id", TEST_CLIENT_ID),
+        *("--client-secret", TEST_CLIENT_SECRET, "--organization-id", TEST_ORGANIZATION_ID),
+    ]
+    targets = _targets(tmp_path)
+    targets["the input"] = (source, "is the input file")
+    for name, (target, reason) in targets.items():
         before = os.lstat(target) if os.path.lexists(target) else None
-        result = run_cli(
-            "attributions", "upload", str(source), "--failed-out", str(target), server=kard_server
+        status = main(
+            ["attributions", "upload", str(source), "--failed-out", str(target), *connection]
         )
-        assert result.returncode == 2, (name, result.stderr)
-        assert f"--failed-out {target}" in result.stderr, (name, result.stderr)
-        assert reason in result.stderr, (name, result.stderr)
-        assert "Traceback" not in result.stderr
+        stderr = capsys.readouterr().err
+        assert status == 2, (name, stderr)
+        assert f"kard-async: error: cannot write --failed-out {target}" in stderr or (
+            f"kard-async: error: --failed-out {target} " in stderr
+        ), (name, stderr)
+        assert reason in stderr, (name, stderr)
         after = os.lstat(target) if os.path.lexists(target) else None
-        assert (before and (before.st_mode, before.st_ino)) == (
-            after and (after.st_mode, after.st_ino)
+        assert (before and (before.st_mode, before.st_ino, before.st_size)) == (
+            after and (after.st_mode, after.st_ino, after.st_size)
         ), name
-    result = run_cli(
-        "attributions", "upload", str(source), "--failed-out", str(source), server=kard_server
-    )
-    assert result.returncode == 2
-    assert f"--failed-out {source} is the input file" in result.stderr
     assert kard_server.emulator.requests == []  # refused before any request, token included
     assert (tmp_path / "precious.jsonl").read_text() == "keep me\n"
+    # A device, checked directly: a regression must not get to replace /dev/null.
+    with pytest.raises(UsageError, match="is a character device; give a regular file"):
+        check_target(Path(os.devnull), "--failed-out")
     assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
 
 
@@ -254,11 +260,15 @@ def test_threaded_reader_stop_hands_back_what_was_not_delivered() -> None:
 
 
 @pytest.mark.parametrize("value", ["inf", "nan", "-1", "0", "1e309"])
-def test_timeout_must_be_finite_and_positive(value: str) -> None:
-    result = run_cli("offers", "u1", f"--timeout={value}", env=cli_env())
-    assert result.returncode == 2
-    assert f"argument --timeout: must be a finite number > 0, got '{value}'" in result.stderr
-    assert "Traceback" not in result.stderr
+def test_timeout_must_be_finite_and_positive(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["offers", "u1", f"--timeout={value}"])
+    assert exit_info.value.code == 2
+    stderr = capsys.readouterr().err
+    assert f"argument --timeout: must be a finite number > 0, got '{value}'" in stderr
+    assert "Traceback" not in stderr
 
 
 # --------------------------------------------------------------------------- 10.15 escapes
