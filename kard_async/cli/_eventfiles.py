@@ -272,10 +272,13 @@ class CsvReader:
         self.unknown_columns = [column for column in self.header if column not in known]
 
     def __iter__(self) -> Iterator[Item]:
+        fields = self._parser.fields
         for number, raw in self._lines:
-            text = raw.decode(_ENCODING, _ERRORS)
             try:
-                row = self._parser.fields(text)
+                row = fields(raw.decode(_ENCODING))
+            except UnicodeDecodeError:
+                yield Malformed(number, "not valid UTF-8", raw)
+                continue
             except csv.Error as error:
                 yield Malformed(number, f"not valid CSV: {error}", raw)
                 continue
@@ -286,8 +289,6 @@ class CsvReader:
     def _item(self, line: int, row: list[str], raw: bytes) -> Item:
         if len(row) != len(self.header):
             return Malformed(line, f"expected {len(self.header)} columns, got {len(row)}", raw)
-        if any("\udc80" <= char <= "\udcff" for field in row for char in field):
-            return Malformed(line, "not valid UTF-8", raw)
         values = dict(zip(self.header, row, strict=True))
         event: dict[str, Any] = {key: values[key] for key in REQUIRED_COLUMNS[1:]}
         state: dict[str, Any] = {}
