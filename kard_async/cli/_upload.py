@@ -336,8 +336,8 @@ class Upload:
         self._settle(report, unknown_apart=self._exclude_unknown)
         if self._read_error is not None:
             self._keep_unread_input()
+        apart = self._unknown.commit()  # first: cheap, and kept if the other one fails
         written = self._failed.commit()
-        apart = self._unknown.commit()
 
         out = self._output
         invalid_total = self._malformed + len(report.invalid)
@@ -399,8 +399,8 @@ class Upload:
             complete = False
             self._keep_unread_input()
         self._settle(report, unknown_apart=True)
+        apart = self._unknown.commit()  # first: cheap, and kept if the other one fails
         written = self._failed.commit()
-        apart = self._unknown.commit()
 
         invalid_total = self._malformed + len(report.invalid)
         self._show_invalid(invalid_total)
