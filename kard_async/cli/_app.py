@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from .._errors import InvalidParameterError, KardError
+from .. import InvalidParameterError, KardError
 from .._version import __version__
 from . import _demo, _lookup, _serve, _upload, _webhooks
 from ._output import printable

@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .._client import ENVIRONMENTS
+from .. import ENVIRONMENTS
 
 CONNECTION_HELP = """\
 connection settings (flags override the environment):

@@ -21,8 +21,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import IO, Any, cast
 
-from .._client import AsyncKard
-from .._errors import APIError, AuthenticationError
+from .. import APIError, AsyncKard, AuthenticationError
 from ..bulk import BulkProgress, BulkReport
 from ._eventfiles import (
     FORMATS,
