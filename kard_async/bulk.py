@@ -25,6 +25,7 @@ import asyncio
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -247,29 +248,48 @@ class BulkUploadError(KardError):
 
 class _AdaptiveLimit:
     """Concurrency limit that halves when the server pushes back (429/503) and grows back
-    by one request per round of successes (additive increase, multiplicative decrease)."""
+    by one request per round of successes (additive increase, multiplicative decrease).
+
+    A freed slot is handed to the longest waiter directly: one wake-up per release, not one
+    per waiting worker (a condition's notify_all woke all 31 others on every response).
+    """
 
     def __init__(self, maximum: int) -> None:
         self.maximum = maximum
         self.limit = float(maximum)
         self.active = 0
-        self._changed = asyncio.Condition()
+        self._waiters: deque[asyncio.Future[None]] = deque()
 
     async def acquire(self) -> None:
-        async with self._changed:
-            await self._changed.wait_for(lambda: self.active < max(1, int(self.limit)))
+        if not self._waiters and self.active < max(1, int(self.limit)):
             self.active += 1
+            return
+        granted = asyncio.get_running_loop().create_future()
+        self._waiters.append(granted)
+        try:
+            await granted
+        except asyncio.CancelledError:
+            if granted.done() and not granted.cancelled():
+                self.release()  # a slot handed over just as the waiter was cancelled
+            raise
 
-    async def release(self) -> None:
-        async with self._changed:
-            self.active -= 1
-            self._changed.notify_all()
+    def release(self) -> None:
+        self.active -= 1
+        self._wake()
+
+    def _wake(self) -> None:
+        while self._waiters and self.active < max(1, int(self.limit)):
+            waiter = self._waiters.popleft()
+            if not waiter.done():  # a cancelled waiter gave up its place
+                self.active += 1
+                waiter.set_result(None)
 
     def pushed_back(self) -> None:
         self.limit = max(1.0, self.limit / 2)
 
     def succeeded(self) -> None:
         self.limit = min(float(self.maximum), self.limit + 1.0 / self.limit)
+        self._wake()
 
 
 class _Batch:
@@ -517,7 +537,7 @@ class _Engine(Generic[ItemT, ResultT]):
                 try:
                     await self._send(batch)  # settles the batch, unless interrupted
                 finally:
-                    await self._limit.release()
+                    self._limit.release()
                 self._idle += 1
         except BaseException as error:
             if not self._crashed.done():

@@ -388,7 +388,7 @@ async def test_concurrency_halves_on_push_back_and_ramps_back_up() -> None:
     blocked = asyncio.ensure_future(limit.acquire())
     await asyncio.sleep(0.01)
     assert not blocked.done(), "a fifth request must wait while the limit is 4"
-    await limit.release()
+    limit.release()
     await asyncio.wait_for(blocked, 1.0)
     for _ in range(200):  # additive increase: about one more slot per round of successes
         limit.succeeded()
