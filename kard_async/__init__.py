@@ -16,6 +16,7 @@ from ._errors import (
     PermissionDeniedError,
     RateLimitError,
     RequestTimeoutError,
+    ResponseTooLargeError,
     ResponseValidationError,
 )
 from ._pagination import AsyncPager
@@ -44,6 +45,7 @@ __all__ = [
     "RateLimitError",
     "RequestTimeoutError",
     "ResponseInfo",
+    "ResponseTooLargeError",
     "ResponseValidationError",
     "RetryPolicy",
     "SyncInAsyncWarning",

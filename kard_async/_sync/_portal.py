@@ -474,15 +474,14 @@ def _disarm(client: AsyncKard) -> None:
     unclosed session); the objects are also kept alive for the child's lifetime.
     """
     transport = client._transport
-    session = getattr(transport, "_session", None)
+    pool = transport._pool
     transport._closed = True  # a stale coroutine of this client fails instead of using it
     _orphans.append(client)
-    if session is None:
-        return
-    _orphans.append(session)
-    connector = getattr(session, "_connector", None)
-    if connector is not None and hasattr(connector, "_closed"):
-        connector._closed = True
+    for session in pool.sessions if pool is not None else ():
+        _orphans.append(session)
+        connector = getattr(session, "_connector", None)
+        if connector is not None and hasattr(connector, "_closed"):
+            connector._closed = True
 
 
 _orphans: list[object] = []
