@@ -350,7 +350,9 @@ def run_script(
 
 
 PRELUDE = """
-import asyncio, gc, json, os, sys, time
+import asyncio, gc, json, os, signal, sys, time
+# A background job starts with SIGINT ignored, and Python then keeps ignoring it: restore it.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from kard_async import Kard
 from kard_async.testing import TEST_CLIENT_ID, TEST_CLIENT_SECRET, TEST_ORGANIZATION_ID
 def make(**options):
