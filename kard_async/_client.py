@@ -11,15 +11,17 @@ from typing import Literal, TypeVar
 
 import aiohttp
 
-from ._auth import ClientCredentials, Send, StaticToken, TokenSource, TokenStyle
+from ._auth import ClientCredentials, StaticToken, TokenSource, TokenStyle
 from ._call import Call
 from ._errors import InvalidParameterError
 from ._retry import RetryPolicy
 from ._transport import RequestOptions, ResponseInfo, Transport
 from ._validate import (
     require_choice,
+    require_connection_options,
     require_header_value,
     require_headers,
+    require_http_url,
     require_id,
     require_int,
     require_positive,
@@ -110,25 +112,14 @@ class AsyncKard:
         require_choice("environment", environment, tuple(ENVIRONMENTS))
         assert environment is not None
         # An explicit environment= wins over KARD_BASE_URL: credentials go where the code says.
-        base = _http_url("base_url", base_url or ENVIRONMENTS[environment]).rstrip("/")
+        base = require_http_url("base_url", base_url or ENVIRONMENTS[environment]).rstrip("/")
         require_choice("token_style", token_style, ("json", "basic"))
         require_int("max_connections", max_connections, low=1)
         require_int("max_retries", max_retries, low=0)
         require_int("max_response_size", max_response_size, low=1)
-        _connection_settings(proxy, trust_env, ssl, session)
+        require_connection_options(proxy, trust_env, ssl, session)
         policy = replace(retry_policy or RetryPolicy(), max_retries=max_retries)
-        organization_id = organization_id or os.environ.get("KARD_ORGANIZATION_ID") or None
-        if organization_id is not None:
-            require_id("organization_id", organization_id)
-        if target_issuer is not None:
-            require_header_value("target_issuer", target_issuer)
-        self._options = RequestOptions(
-            timeout=_timeout(timeout),
-            retry_policy=policy,
-            headers=require_headers("headers", headers or {}),
-            retry_writes=retry_writes,
-            on_response=on_response,
-        )
+        request_timeout = _timeout(timeout)
 
         transport = Transport(
             base_url=base,
@@ -141,27 +132,32 @@ class AsyncKard:
             trust_env=trust_env,
             max_response_size=max_response_size,
         )
-        # One attempt, with the client's timeout: the token is fetched inside the API call's
-        # attempt, so the call's own retry loop retries it; retrying here too would multiply.
-        token_options = RequestOptions(
-            timeout=self._options.timeout, retry_policy=RetryPolicy(max_retries=0)
-        )
         transport.auth = self._token_source(
-            lambda call: transport.send(call, token_options),
+            transport,
             client_id=client_id,
             client_secret=client_secret,
             token=token,
-            token_url=_http_url("token_url", token_url or f"{base}/v2/auth/token"),
+            token_url=require_http_url("token_url", token_url or f"{base}/v2/auth/token"),
             token_style=token_style,
             target_issuer=target_issuer,
+            timeout=request_timeout,
         )
         self._transport = transport
-        self._organization_id = organization_id
+        self._organization_id = organization_id or os.environ.get("KARD_ORGANIZATION_ID") or None
+        if self._organization_id is not None:
+            require_id("organization_id", self._organization_id)
+        self._options = RequestOptions(
+            timeout=request_timeout,
+            retry_policy=policy,
+            headers=require_headers("headers", headers or {}),
+            retry_writes=retry_writes,
+            on_response=on_response,
+        )
         self.users = AsyncUsers(self)
 
     @staticmethod
     def _token_source(
-        send: Send,
+        transport: Transport,
         *,
         client_id: str | None,
         client_secret: str | None,
@@ -169,6 +165,7 @@ class AsyncKard:
         token_url: str,
         token_style: TokenStyle,
         target_issuer: str | None,
+        timeout: aiohttp.ClientTimeout,
     ) -> TokenSource:
         if token is not None:
             if not (isinstance(token, str) and token) and not callable(token):
@@ -184,6 +181,8 @@ class AsyncKard:
             require_str("client_id", client_id)
         if client_secret is not None:
             require_str("client_secret", client_secret, hidden=True)
+        if target_issuer is not None:
+            require_header_value("target_issuer", target_issuer)
         if not client_id or not client_secret:
             missing = "client_id" if not client_id else "client_secret"
             raise InvalidParameterError(
@@ -198,7 +197,9 @@ class AsyncKard:
             token_url=token_url,
             style=token_style,
             target_issuer=target_issuer,
-            send=send,
+            send=lambda call: transport.send(
+                call, RequestOptions(timeout=timeout, retry_policy=_ONE_ATTEMPT)
+            ),
         )
 
     # --- configuration ---
@@ -282,24 +283,7 @@ class AsyncKard:
         return await self._transport.send(call, self._options)
 
 
-def _http_url(parameter: str, value: object) -> str:
-    if not isinstance(value, str) or not value.startswith(("https://", "http://")):
-        raise InvalidParameterError(parameter, value, "must be an http(s) URL")
-    return value
-
-
-def _connection_settings(
-    proxy: object, trust_env: object, ssl: object, session: aiohttp.ClientSession | None
-) -> None:
-    if proxy is not None:
-        _http_url("proxy", proxy)
-    if not isinstance(trust_env, bool):
-        raise InvalidParameterError("trust_env", trust_env, "must be True or False")
-    if not isinstance(ssl, (bool, SSLContext)):
-        raise InvalidParameterError(
-            "ssl", ssl, "must be an ssl.SSLContext, or False to skip certificate checks"
-        )
-    if trust_env and session is not None:
-        raise InvalidParameterError(
-            "trust_env", trust_env, "applies to the client's own session", hint="set it on yours"
-        )
+# The token call gets one attempt, with the client's timeout: the token is fetched inside
+# the API call's attempt, so the call's own retry loop (the client's policy and max_retries)
+# retries it; retrying here too would multiply.
+_ONE_ATTEMPT = RetryPolicy(max_retries=0)

@@ -319,8 +319,8 @@ class Transport:
                     body=body if call.authenticated else _REDACTED_TOKEN_BODY,
                     write=call.write,
                 )
-            invalid.outcome_unknown = call.write  # it was accepted: resending duplicates it
-            raise invalid
+            invalid.outcome_unknown = call.write and may_have_processed(status)  # it did
+            raise invalid  # here, not in the except: nothing is chained
         raise self._status_error(call, options, status, response_headers, body, request_id)
 
     def _too_large(
@@ -395,12 +395,14 @@ def _connection_error(call: Call[Any], error: BaseException) -> APIConnectionErr
         reason, maybe_processed, transient = f"TLS error: {error}", False, False
     elif isinstance(error, aiohttp.ConnectionTimeoutError):
         kind, reason, maybe_processed = APITimeoutError, "timed out connecting", False
+    elif isinstance(error, aiohttp.ClientProxyConnectionError):
+        reason, maybe_processed = f"cannot connect to the proxy: {error.os_error}", False
     elif isinstance(error, aiohttp.ClientConnectorError):
         reason, maybe_processed = f"cannot connect: {error.os_error}", False
     elif isinstance(error, aiohttp.ClientHttpProxyError):
         reason, maybe_processed = f"the proxy refused: HTTP {error.status} {error.message}", False
     elif isinstance(error, aiohttp.ClientResponseError):
-        reason = f"invalid response: {error.message}"
+        reason = "invalid response: " + " ".join(str(error.message).split())
     elif isinstance(error, asyncio.TimeoutError):
         kind, reason = APITimeoutError, "timed out waiting for the response"
     else:

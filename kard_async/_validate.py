@@ -6,6 +6,7 @@ import math
 import re
 from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
+from ssl import SSLContext
 from typing import TypeVar
 
 from ._errors import InvalidParameterError
@@ -66,6 +67,30 @@ def require_headers(parameter: str, headers: Mapping[str, str]) -> dict[str, str
             )
         checked[name] = require_header_value(f"{parameter}[{name!r}]", value, hidden=True)
     return checked
+
+
+def require_http_url(parameter: str, value: object) -> str:
+    if not isinstance(value, str) or not value.startswith(("https://", "http://")):
+        raise InvalidParameterError(parameter, value, "must be an http(s) URL")
+    return value
+
+
+def require_connection_options(
+    proxy: object, trust_env: object, ssl: object, session: object | None
+) -> None:
+    """``proxy``, ``trust_env`` and ``ssl`` of a client (``session``: the caller's, if any)."""
+    if proxy is not None:
+        require_http_url("proxy", proxy)
+    if not isinstance(trust_env, bool):
+        raise InvalidParameterError("trust_env", trust_env, "must be True or False")
+    if not isinstance(ssl, (bool, SSLContext)):
+        raise InvalidParameterError(
+            "ssl", ssl, "must be an ssl.SSLContext, or False to skip certificate checks"
+        )
+    if trust_env and session is not None:
+        raise InvalidParameterError(
+            "trust_env", trust_env, "applies to the client's own session", hint="set it on yours"
+        )
 
 
 def require_choice(parameter: str, value: T, allowed: Collection[T]) -> T:
