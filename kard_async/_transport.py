@@ -263,7 +263,8 @@ class Transport:
         if call.write:
             # One pass of the loop first, so that a pooled connection whose EOF has already
             # arrived is seen closed and skipped: a write sent on it would end as "outcome
-            # unknown" although the server never read it (reads are resent by aiohttp).
+            # unknown" although the server never read it (aiohttp resends only reads). A FIN
+            # still on its way is kept clear of by the write pool (see WRITE_REUSE_IDLE).
             await asyncio.sleep(0)
             session = pool.writes
         else:
