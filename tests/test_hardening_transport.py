@@ -530,12 +530,24 @@ class ConnectProxy:
     """A minimal HTTP CONNECT proxy; ``tunnels`` lists the targets it was asked for."""
 
     tunnels: list[str] = field(default_factory=list)
+    required_auth: str | None = None  # a Proxy-Authorization value to insist on
+    seen_auth: list[str] = field(default_factory=list)
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = await reader.readuntil(b"\r\n\r\n")
-        method, target, _ = head.split(b"\r\n", 1)[0].decode().split(" ")
+        request_line, *header_lines = head.decode().split("\r\n")
+        method, target, _ = request_line.split(" ")
+        auth = [
+            line.split(":", 1)[1].strip()
+            for line in header_lines
+            if line.lower().startswith("proxy-authorization:")
+        ]
+        self.seen_auth.extend(auth)
         if method != "CONNECT":
             writer.write(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
+            return
+        if self.required_auth is not None and self.required_auth not in auth:
+            writer.write(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
             return
         self.tunnels.append(target)
         writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
@@ -596,6 +608,33 @@ async def test_item12_requests_go_through_a_connect_proxy(
     assert proxy.tunnels == [tls_api.removeprefix("https://")]
     with pytest.raises(InvalidParameterError, match="proxy"):
         AsyncKard(token="t", proxy="socks5://127.0.0.1:1080")
+
+
+async def test_item12_proxy_credentials_are_sent_and_never_shown(
+    tls_api: str, ca: trustme.CA, serve_raw: Callable[..., Awaitable[int]]
+) -> None:
+    expected = "Basic " + base64.b64encode(b"proxy-user:PROXY-PASS").decode()
+    proxy = ConnectProxy(required_auth=expected)
+    port = await serve_raw(proxy.handle)
+    for password in ("PROXY-PASS", "WRONG-PASS"):
+        async with AsyncKard(
+            token="t",
+            organization_id="org",
+            base_url=tls_api,
+            ssl=trusting(ca),
+            proxy=f"http://proxy-user:{password}@127.0.0.1:{port}",
+            max_retries=0,
+        ) as kard:
+            if password == "PROXY-PASS":
+                assert (await kard.users.rewards.offers("u")).data == []
+                continue
+            with pytest.raises(APIConnectionError, match="the proxy refused: HTTP 407") as caught:
+                await kard.users.rewards.offers("u")
+    assert proxy.seen_auth[0] == expected
+    for error in exception_chain(caught.value):
+        for text in (repr(error), str(error), repr(error.args)):
+            assert "WRONG-PASS" not in text
+            assert base64.b64encode(b"proxy-user:WRONG-PASS").decode() not in text
 
 
 async def test_item12_trust_env_reads_https_proxy(
