@@ -1,22 +1,25 @@
 """Where the bearer token comes from: OAuth client credentials, or a caller-supplied token.
 
 OAuth tokens are fetched lazily, cached, and refreshed shortly before they expire. However
-many requests need a token at once, exactly one token request is made (single flight).
+many requests need a token at once, exactly one token request is made (single flight), and
+its outcome, token or failure, is shared by every request that waited for it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import inspect
+import math
 import time
 from collections.abc import Awaitable, Callable
-from typing import Literal, Protocol
+from typing import Annotated, Literal, Protocol
 from urllib.parse import urlencode
 
-import anyio
 import msgspec
 
 from ._call import Call
+from ._validate import require_header_value, require_str
 
 TokenStyle = Literal["json", "basic"]
 TokenCallable = Callable[[], str] | Callable[[], Awaitable[str]]
@@ -26,15 +29,30 @@ Send = Callable[["Call[TokenResponse]"], Awaitable["TokenResponse"]]
 # lifetime, so short-lived tokens are still used for most of their life.
 _REFRESH_MARGIN = 120.0
 _REFRESH_FRACTION = 0.1
+# The lifetime assumed when expires_in is unusable (0, negative, "nan", not a number): taken
+# literally, every call would fetch a new token first. One revoked sooner gets a 401, which
+# refreshes it.
+FALLBACK_TOKEN_LIFETIME = 60.0
+
+# Printable ASCII without spaces: what can follow "Bearer " in a header.
+_Token = Annotated[str, msgspec.Meta(min_length=1, pattern=r"^[\x21-\x7e]+$")]
 
 
 class TokenResponse(msgspec.Struct, gc=False):
-    access_token: str
+    access_token: _Token
     expires_in: float | str = 3600.0  # some OAuth servers send a numeric string
     token_type: str = "Bearer"
 
     def __repr__(self) -> str:
         return f"TokenResponse(access_token=<redacted>, expires_in={self.expires_in})"
+
+    def lifetime(self) -> float:
+        """Seconds the token may be used: ``expires_in`` when it is a positive number."""
+        try:
+            seconds = float(self.expires_in)
+        except ValueError:
+            return FALLBACK_TOKEN_LIFETIME
+        return seconds if 0 < seconds < math.inf else FALLBACK_TOKEN_LIFETIME
 
 
 _TOKEN_DECODER = msgspec.json.Decoder(TokenResponse)
@@ -62,9 +80,8 @@ class StaticToken:
         value = self._token()
         if inspect.isawaitable(value):
             value = await value
-        if not isinstance(value, str) or not value:
-            raise TypeError("the token callable must return a non-empty string")
-        return value
+        # Checked before sending: a callable's token cannot reach a header unchecked.
+        return require_header_value("token", require_str("token", value, hidden=True), hidden=True)
 
     def invalidate(self, token: str) -> bool:
         return not isinstance(self._token, str)
@@ -99,20 +116,21 @@ class ClientCredentials:
         self._send = send
         self._token: str | None = None
         self._refresh_at = 0.0
-        self._lock: anyio.Lock | None = None
+        self._flight: asyncio.Future[None] | None = None
         self.fetches = 0
 
     async def get(self) -> str:
-        token = self._token
-        if token is not None and time.monotonic() < self._refresh_at:
-            return token
-        if self._lock is None:
-            self._lock = anyio.Lock()
-        async with self._lock:
-            if self._token is None or time.monotonic() >= self._refresh_at:
-                await self._fetch()
-            assert self._token is not None
-            return self._token
+        while True:
+            token = self._token
+            if token is not None and time.monotonic() < self._refresh_at:
+                return token
+            flight = self._flight
+            if flight is None:
+                await self._lead()
+            else:
+                # Another request is fetching: wait for its outcome. shield(): our own
+                # cancellation must not cancel the flight the others wait for.
+                await asyncio.shield(flight)
 
     def invalidate(self, token: str) -> bool:
         # Only the token that failed is dropped: when N requests get 401 for the same
@@ -121,14 +139,29 @@ class ClientCredentials:
             self._token = None
         return True
 
+    async def _lead(self) -> None:
+        """Fetch a token for everyone waiting; they get its failure too (one request, not
+        one per waiter in turn). Cancelled, the waiters just try again."""
+        flight = self._flight = asyncio.get_running_loop().create_future()
+        try:
+            await self._fetch()
+        except Exception as error:
+            flight.set_exception(error)
+            flight.exception()  # retrieved: nobody may be waiting, and asyncio would warn
+            raise
+        except BaseException:
+            flight.set_result(None)
+            raise
+        else:
+            flight.set_result(None)
+        finally:
+            self._flight = None
+
     async def _fetch(self) -> None:
         started = time.monotonic()
         response = await self._send(self._token_call())
         self.fetches += 1
-        try:
-            lifetime = max(0.0, float(response.expires_in))
-        except ValueError:
-            lifetime = 0.0  # unusable hint: use the token once, fetch a fresh one next time
+        lifetime = response.lifetime()
         self._token = response.access_token
         self._refresh_at = started + lifetime - min(_REFRESH_MARGIN, lifetime * _REFRESH_FRACTION)
 

@@ -6,6 +6,7 @@ import os
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from functools import cached_property
+from ssl import SSLContext
 from types import TracebackType
 from typing import Any, Literal
 
@@ -16,7 +17,17 @@ from ._errors import InvalidParameterError
 from ._requester import Requester
 from ._retry import RetryPolicy
 from ._transport import RequestOptions, ResponseInfo, Transport
-from ._validate import require_choice, require_int
+from ._validate import (
+    require_choice,
+    require_connection_options,
+    require_header_value,
+    require_headers,
+    require_http_url,
+    require_id,
+    require_int,
+    require_positive,
+    require_str,
+)
 from ._version import __version__
 from .resources.users import AsyncUsers
 
@@ -26,15 +37,15 @@ ENVIRONMENTS: dict[str, str] = {
     "sandbox": "https://test-rewards-api.getkard.com",
 }
 DEFAULT_TIMEOUT = 30.0
+DEFAULT_MAX_RESPONSE_SIZE = 64 * 1024 * 1024
 USER_AGENT = f"kard-async/{__version__}"
 
 
 def _timeout(value: float | aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:
     if isinstance(value, aiohttp.ClientTimeout):
         return value
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise InvalidParameterError("timeout", value, "must be a positive number of seconds")
-    return aiohttp.ClientTimeout(total=value, sock_connect=min(10.0, value))
+    seconds = require_positive("timeout", value)
+    return aiohttp.ClientTimeout(total=seconds, sock_connect=min(10.0, seconds))
 
 
 class AsyncKard:
@@ -55,10 +66,17 @@ class AsyncKard:
     ``aiohttp.ClientTimeout``). Reads are retried ``max_retries`` times on transient
     failures; writes only when they surely were not processed, unless ``retry_writes=True``
     (at-least-once delivery). ``on_response`` is called with a :class:`ResponseInfo`
-    (status, headers, request id, elapsed time) for every API response. A ``session``
-    you pass is used as is and never closed by the client (it must belong to the event
-    loop the client runs on). Callbacks (``on_response``, a ``token`` callable) run on that
-    loop: with the blocking ``Kard``, on its loop thread.
+    (status, headers, request id, elapsed time) for every API response.
+
+    Connections: ``proxy`` is an ``http://`` proxy URL (HTTPS goes through it with
+    CONNECT); ``trust_env=True`` reads ``HTTP(S)_PROXY``/``NO_PROXY`` (and ``~/.netrc``).
+    ``ssl`` is an ``ssl.SSLContext`` (e.g. with your own CA), or ``False`` to turn off
+    certificate checks (only when you ask: by default certificates are verified). A response
+    body larger than ``max_response_size`` bytes (default 64 MiB) raises
+    ``ResponseTooLargeError``. A ``session`` you pass is used as is and never closed by the
+    client (it must belong to the event loop the client runs on; not with the blocking
+    ``Kard``, which makes its own). Callbacks (``on_response``, a ``token`` callable) run on
+    that loop: with the blocking ``Kard``, on its loop thread.
     """
 
     def __init__(
@@ -81,6 +99,10 @@ class AsyncKard:
         headers: Mapping[str, str] | None = None,
         session: aiohttp.ClientSession | None = None,
         on_response: Callable[[ResponseInfo], None] | None = None,
+        proxy: str | None = None,
+        trust_env: bool = False,
+        ssl: SSLContext | bool = True,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         if base_url is None and environment is None:
             base_url = os.environ.get("KARD_BASE_URL") or None
@@ -88,14 +110,14 @@ class AsyncKard:
         require_choice("environment", environment, tuple(ENVIRONMENTS))
         assert environment is not None
         # An explicit environment= wins over KARD_BASE_URL: credentials go where the code says.
-        base = base_url or ENVIRONMENTS[environment]
-        if not base.startswith(("https://", "http://")):
-            raise InvalidParameterError("base_url", base, "must be an http(s) URL")
-        base = base.rstrip("/")
+        base = require_http_url("base_url", base_url or ENVIRONMENTS[environment]).rstrip("/")
         require_choice("token_style", token_style, ("json", "basic"))
         require_int("max_connections", max_connections, low=1)
         require_int("max_retries", max_retries, low=0)
+        require_int("max_response_size", max_response_size, low=1)
+        require_connection_options(proxy, trust_env, ssl, session)
         policy = replace(retry_policy or RetryPolicy(), max_retries=max_retries)
+        request_timeout = _timeout(timeout)
 
         transport = Transport(
             base_url=base,
@@ -103,27 +125,35 @@ class AsyncKard:
             user_agent=USER_AGENT,
             max_connections=max_connections,
             session=session,
+            proxy=proxy,
+            ssl=ssl,
+            trust_env=trust_env,
+            max_response_size=max_response_size,
         )
         transport.auth = self._token_source(
             transport,
             client_id=client_id,
             client_secret=client_secret,
             token=token,
-            token_url=token_url or f"{base}/v2/auth/token",
+            token_url=require_http_url("token_url", token_url or f"{base}/v2/auth/token"),
             token_style=token_style,
             target_issuer=target_issuer,
+            timeout=request_timeout,
         )
         self._transport = transport
+        organization_id = organization_id or os.environ.get("KARD_ORGANIZATION_ID") or None
+        if organization_id is not None:
+            require_id("organization_id", organization_id)
         self._requester = Requester(
             transport,
             RequestOptions(
-                timeout=_timeout(timeout),
+                timeout=request_timeout,
                 retry_policy=policy,
-                headers=dict(headers or {}),
+                headers=require_headers("headers", headers or {}),
                 retry_writes=retry_writes,
                 on_response=on_response,
             ),
-            organization_id or os.environ.get("KARD_ORGANIZATION_ID") or None,
+            organization_id,
         )
 
     # --- the resource tree: every top-level namespace is declared here, once ---
@@ -143,15 +173,24 @@ class AsyncKard:
         token_url: str,
         token_style: TokenStyle,
         target_issuer: str | None,
+        timeout: aiohttp.ClientTimeout,
     ) -> TokenSource:
         if token is not None:
             if not (isinstance(token, str) and token) and not callable(token):
                 raise InvalidParameterError(
                     "token", "<hidden>", "must be a non-empty string or a callable returning one"
                 )
+            if isinstance(token, str):
+                require_header_value("token", token, hidden=True)
             return StaticToken(token)
         client_id = client_id or os.environ.get("KARD_CLIENT_ID")
         client_secret = client_secret or os.environ.get("KARD_CLIENT_SECRET")
+        if client_id is not None:
+            require_str("client_id", client_id)
+        if client_secret is not None:
+            require_str("client_secret", client_secret, hidden=True)
+        if target_issuer is not None:
+            require_header_value("target_issuer", target_issuer)
         if not client_id or not client_secret:
             missing = "client_id" if not client_id else "client_secret"
             raise InvalidParameterError(
@@ -166,7 +205,9 @@ class AsyncKard:
             token_url=token_url,
             style=token_style,
             target_issuer=target_issuer,
-            send=lambda call: transport.send(call, _TOKEN_OPTIONS),
+            send=lambda call: transport.send(
+                call, RequestOptions(timeout=timeout, retry_policy=_ONE_ATTEMPT)
+            ),
         )
 
     # --- configuration ---
@@ -206,9 +247,11 @@ class AsyncKard:
         if retry_writes is not None:
             changes["retry_writes"] = retry_writes
         if headers:
-            changes["headers"] = {**options.headers, **headers}
+            changes["headers"] = {**options.headers, **require_headers("headers", headers)}
         if on_response is not None:
             changes["on_response"] = on_response
+        if organization_id is not None:
+            require_id("organization_id", organization_id)
         copy = object.__new__(AsyncKard)
         copy._transport = self._transport
         copy._requester = self._requester.derive(organization_id=organization_id, **changes)
@@ -235,9 +278,7 @@ class AsyncKard:
         return f"AsyncKard(base_url={self.base_url!r}, organization_id={self.organization_id!r})"
 
 
-# One attempt: the token is fetched inside the API call's attempt, so the call's own retry
-# loop (the client's policy and max_retries) retries it; retrying here too would multiply.
-_TOKEN_OPTIONS = RequestOptions(
-    timeout=aiohttp.ClientTimeout(total=30.0, sock_connect=10.0),
-    retry_policy=RetryPolicy(max_retries=0),
-)
+# The token call gets one attempt, with the client's timeout: the token is fetched inside
+# the API call's attempt, so the call's own retry loop (the client's policy and max_retries)
+# retries it; retrying here too would multiply.
+_ONE_ATTEMPT = RetryPolicy(max_retries=0)

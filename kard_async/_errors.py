@@ -29,6 +29,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "RequestTimeoutError",
+    "ResponseTooLargeError",
     "ResponseValidationError",
     "WebhookPayloadError",
     "WebhookSignatureError",
@@ -44,13 +45,21 @@ class ErrorSource(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
 
 
 class ErrorObject(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """One entry of a JSON:API ``errors`` array."""
+    """One entry of a JSON:API ``errors`` array.
 
-    status: str | None = None
+    ``status`` is always a string (JSON:API says so); a server that sends a number, as some
+    do, gets it converted rather than losing every error detail.
+    """
+
+    status: str | int | None = None
     title: str | None = None
     detail: str | None = None
     source: ErrorSource | None = None
     id: str | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.status, int):
+            self.status = str(self.status)
 
 
 class KardError(Exception):
@@ -203,19 +212,58 @@ class MultiStatusError(KardError):
 
 
 class ResponseValidationError(APIError):
-    """The response body does not match the documented schema. ``body_excerpt`` shows its start."""
+    """The response body does not match the documented schema. ``body_excerpt`` shows its start.
 
-    def __init__(self, message: str, *, method: str, path: str, status: int, body: bytes) -> None:
+    ``accepted`` is True when the status was 2xx: the server processed the request and only
+    its answer could not be read. For a write, that means it took effect: do not send it
+    again (its ``outcome_unknown`` is True as well, so code that resends only errors without
+    that flag cannot duplicate it).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        status: int,
+        body: bytes,
+        write: bool = False,
+    ) -> None:
         excerpt = _excerpt(body)
-        super().__init__(
+        accepted = 200 <= status < 300
+        text = (
             f"{method} {path}: unexpected response body (HTTP {status}): {message}; "
-            f"body starts with {excerpt!r}",
-            method=method,
-            path=path,
+            f"body starts with {excerpt!r}"
         )
+        if write and accepted:
+            text += "; the server accepted the request: do not send it again"
+        super().__init__(text, method=method, path=path)
         self.status = status
         self.body = body
         self.body_excerpt = excerpt
+        self.accepted = accepted
+
+
+class ResponseTooLargeError(ResponseValidationError):
+    """The response body was larger than the client's ``max_response_size``.
+
+    Reading stopped at the limit and the connection was closed (never reused). ``limit`` is
+    that size in bytes; ``body`` holds only the start of what arrived.
+    """
+
+    def __init__(
+        self, *, method: str, path: str, status: int, limit: int, body: bytes, write: bool = False
+    ) -> None:
+        super().__init__(
+            f"larger than max_response_size={limit} bytes, so reading stopped there",
+            method=method,
+            path=path,
+            status=status,
+            body=body,
+            write=write,
+        )
+        self.limit = limit
 
 
 class WebhookSignatureError(KardError):

@@ -1,16 +1,21 @@
 """Encoding of URLs and JSON:API query strings, byte for byte as the API documents them.
 
 Path segments are percent-encoded completely (an id containing ``/``, ``?`` or ``#`` keeps
-the URL's shape). Query values encode a space as ``%20`` (never ``+``); list values are
-sent as CSV, each item encoded on its own so a comma inside an item cannot split it.
-Bracketed keys such as ``page[size]`` are written as-is, as in the API's own ``links``.
+the URL's shape), and ``.`` or ``..`` is refused as a segment. Query values encode a space
+as ``%20`` (never ``+``); list values are sent as CSV, each item encoded on its own so a
+comma inside an item cannot split it. Bracketed keys such as ``page[size]`` are written
+as-is, as in the API's own ``links``.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, quote, urlsplit
+
+from ._errors import InvalidParameterError
+from ._validate import DOT_SEGMENTS
 
 QueryValue = str | int | float | bool | Iterable[str] | None
 
@@ -24,22 +29,39 @@ def _quote(value: str) -> str:
 
 def path(*segments: str) -> str:
     """``path("v2", "issuers", org)`` -> ``/v2/issuers/<org, encoded>``."""
+    for segment in segments:
+        if segment in DOT_SEGMENTS:  # ids are checked by name before; this catches the rest
+            raise InvalidParameterError(
+                "id", segment, "'.' and '..' are not ids: they would change the URL's path"
+            )
     return "/" + "/".join(_quote(s) for s in segments)
 
 
-def _encode_value(value: str | int | float | bool | Iterable[str]) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value) if isinstance(value, float) else str(value)
+def _encode_value(key: str, value: object) -> str:
     if isinstance(value, str):
         return _quote(value)
-    return ",".join(_quote(item) for item in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return repr(value)
+    if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
+        return ",".join(_quote(item) for item in value)
+    raise InvalidParameterError(
+        key, value, "query values must be strings, finite numbers, booleans or lists of strings"
+    )
 
 
 def encode(params: Iterable[tuple[str, QueryValue]]) -> str:
-    """Encode ``(key, value)`` pairs, skipping ``None`` values. Returns '' for no parameters."""
-    return "&".join(f"{key}={_encode_value(value)}" for key, value in params if value is not None)
+    """Encode ``(key, value)`` pairs, skipping ``None`` values. Returns '' for no parameters.
+
+    A value of any other type (bytes, a set, NaN) is refused with InvalidParameterError
+    naming the query key, before anything is sent.
+    """
+    return "&".join(
+        f"{key}={_encode_value(key, value)}" for key, value in params if value is not None
+    )
 
 
 def cursor_from_link(link: str | None, key: str = "page[after]") -> str | None:

@@ -39,6 +39,11 @@ class RetryPolicy:
             raise ValueError(f"max_retries must be >= 0, got {self.max_retries}")
 
 
+def may_have_processed(status: int) -> bool:
+    """Whether a write answered with ``status`` may have taken effect (2xx: it did)."""
+    return 200 <= status < 300 or (status >= 500 and status not in NOT_PROCESSED_STATUSES)
+
+
 def should_retry(error: BaseException, *, write: bool, retry_writes: bool) -> bool:
     """Reads retry every transient failure; writes only those that surely were not processed,
     unless the caller opted in to at-least-once delivery with ``retry_writes``."""

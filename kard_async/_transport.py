@@ -1,18 +1,24 @@
 """The one path every request takes.
 
-URL and query -> headers -> bearer token -> send (connection always released) -> read bytes ->
-status check -> decode with the call's prebuilt msgspec decoder -> typed error -> retry decision.
-Resource methods only describe calls (:class:`~kard_async._call.Call`); everything
-cross-cutting happens here, once.
+URL and query -> headers -> bearer token -> send (connection always released) -> read bytes
+(at most ``max_response_size``) -> status check -> decode with the call's prebuilt msgspec
+decoder -> typed error -> retry decision. Resource methods only describe calls
+(:class:`~kard_async._call.Call`); everything cross-cutting happens here, once.
+
+Errors never chain aiohttp's exceptions: those carry the request's headers (the client
+secret, the bearer token) and the full URL with its query string. Messages name the call by
+method and path only.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
+from ssl import SSLContext
 from typing import Any, TypeVar
 
 import aiohttp
@@ -30,16 +36,29 @@ from ._errors import (
     AuthenticationError,
     ErrorObject,
     KardError,
+    ResponseTooLargeError,
     ResponseValidationError,
     status_error_class,
 )
-from ._retry import RetryPolicy, parse_retry_after, should_retry, wait_times
+from ._pool import Pool
+from ._retry import RetryPolicy, may_have_processed, parse_retry_after, should_retry, wait_times
 
 T = TypeVar("T")
 
 logger = logging.getLogger("kard_async")
 
 _REQUEST_ID_HEADERS = ("X-Request-Id", "X-Amzn-RequestId", "X-Amzn-Trace-Id")
+_REDACTED_TOKEN_BODY = b"<token response redacted>"
+# A URL inside an aiohttp message: everything after its path (query, fragment) is dropped.
+_URL = re.compile(
+    r"""([a-zA-Z][a-zA-Z0-9+.-]*://)   # scheme
+    (?:[^/@\s'"<>]*@)?                 # user info: dropped
+    ([^/?#\s'"<>]*)                    # host
+    ([^?#\s'"<>]*)                     # path
+    (?:[?#][^\s'"<>]*)?                # query and fragment: dropped
+    """,
+    re.VERBOSE,
+)
 
 
 @dataclass(frozen=True)
@@ -89,7 +108,7 @@ class _Throttle:
 
 
 class Transport:
-    """Owns the connection pool and the token source; shared by ``with_options`` copies."""
+    """Owns the connection pools and the token source; shared by ``with_options`` copies."""
 
     def __init__(
         self,
@@ -99,6 +118,10 @@ class Transport:
         user_agent: str,
         max_connections: int,
         session: aiohttp.ClientSession | None,
+        proxy: str | None = None,
+        ssl: SSLContext | bool = True,
+        trust_env: bool = False,
+        max_response_size: int = 64 * 1024 * 1024,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.auth = auth
@@ -106,6 +129,11 @@ class Transport:
         self._max_connections = max_connections
         self._session = session
         self._owns_session = session is None
+        self._proxy = proxy
+        self._ssl = ssl
+        self._trust_env = trust_env
+        self._max_response_size = max_response_size
+        self._pool: Pool | None = None
         self._closed = False
         self.throttle = _Throttle()
         self._retry_loops: dict[
@@ -127,29 +155,43 @@ class Transport:
         its sockets and its loop's epoll instance are the parent's). Returns the objects
         the caller must keep alive so that no destructor closes them later."""
         self._closed = True  # a stale coroutine of this client fails instead of using it
-        session, self._session = self._session, None
-        if session is None:
-            return []
-        connector = session.connector
-        if connector is not None and hasattr(connector, "_closed"):
-            # aiohttp's destructors neither close nor warn about a connector marked closed.
-            connector._closed = True
-        return [session]
+        pool, self._pool = self._pool, None
+        sessions = pool.sessions if pool is not None else ()
+        for session in sessions:
+            connector = session.connector
+            if connector is not None and hasattr(connector, "_closed"):
+                # aiohttp's destructors neither close nor warn about a connector marked closed.
+                connector._closed = True
+        return [*sessions]
 
-    def _get_session(self) -> aiohttp.ClientSession:
-        # Created on first use, inside the running loop that will use it.
+    async def _open_pool(self) -> Pool:
+        """Connections for the running loop: made on first use, and again on a new loop."""
         if self._closed:
             raise RuntimeError("this Kard client is closed")
-        if self._session is None:
-            connector = aiohttp.TCPConnector(limit=self._max_connections, ttl_dns_cache=300)
-            self._session = aiohttp.ClientSession(connector=connector)
-        return self._session
+        old = self._pool
+        if old is not None and not old.closed and old.loop.is_running():
+            raise RuntimeError(
+                "this AsyncKard is in use on another event loop, which is still running; "
+                "make one client per event loop"
+            )
+        # An old pool whose loop ended without closing it (no asyncio.run()) is dropped.
+        if self._session is not None:
+            self._pool = Pool.borrow(self._session)
+        else:
+            self._pool = await Pool.open(
+                max_connections=self._max_connections, trust_env=self._trust_env
+            )
+        return self._pool
+
+    async def close_pool(self) -> None:
+        """Close the connections; the client stays usable and reconnects when next used."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
 
     async def aclose(self) -> None:
         self._closed = True
-        session, self._session = self._session, None
-        if session is not None and self._owns_session:
-            await session.close()
+        await self.close_pool()
 
     async def send(self, call: Call[T], options: RequestOptions) -> T:
         policy = options.retry_policy
@@ -234,8 +276,20 @@ class Transport:
             headers["Authorization"] = f"Bearer {token}"
 
         await self.throttle.wait()
-        session = self._get_session()
+        pool = self._pool
+        if pool is None or pool.loop is not asyncio.get_running_loop():
+            pool = await self._open_pool()
+        if call.write:
+            # One pass of the loop first, so that a pooled connection whose EOF has already
+            # arrived is seen closed and skipped: a write sent on it would end as "outcome
+            # unknown" although the server never read it (aiohttp resends only reads). A FIN
+            # still on its way is kept clear of by the write pool (see WRITE_REUSE_IDLE).
+            await asyncio.sleep(0)
+            session = pool.writes
+        else:
+            session = pool.reads
         started = time.monotonic()
+        failure: APIError | None = None
         try:
             async with session.request(
                 call.method,
@@ -246,12 +300,18 @@ class Transport:
                 # The API does not redirect; following one would replay the body (the client
                 # secret, a write) to wherever the Location header points.
                 allow_redirects=False,
+                proxy=self._proxy,
+                ssl=self._ssl,
             ) as response:
                 status = response.status
                 response_headers = response.headers
-                body = await response.read()
+                body = await _read_limited(response, self._max_response_size)
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-            raise _connection_error(call, error) from error
+            failure = _connection_error(call, error)
+        if failure is not None:
+            raise failure  # raised here, not in the except: aiohttp's error is not chained
+        if body is None:
+            raise self._too_large(call, status, response_headers)
 
         request_id = _request_id(response_headers)
         if options.on_response is not None:
@@ -268,16 +328,34 @@ class Transport:
         if 200 <= status < 300:
             try:
                 return call.decoder.decode(body)
-            except (msgspec.ValidationError, msgspec.DecodeError) as error:
-                raise ResponseValidationError(
-                    str(error),
+            except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as error:
+                reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+                invalid = ResponseValidationError(
+                    reason,
                     method=call.method,
                     path=_public_path(call),
                     status=status,
                     # A token response's body holds the token: never keep or show it.
-                    body=body if call.authenticated else b"<token response redacted>",
-                ) from None
+                    body=body if call.authenticated else _REDACTED_TOKEN_BODY,
+                    write=call.write,
+                )
+            invalid.outcome_unknown = call.write and may_have_processed(status)  # it did
+            raise invalid  # here, not in the except: nothing is chained
         raise self._status_error(call, options, status, response_headers, body, request_id)
+
+    def _too_large(
+        self, call: Call[Any], status: int, headers: Mapping[str, str]
+    ) -> ResponseTooLargeError:
+        error = ResponseTooLargeError(
+            method=call.method,
+            path=_public_path(call),
+            status=status,
+            limit=self._max_response_size,
+            body=b"",
+            write=call.write,
+        )
+        error.outcome_unknown = call.write and may_have_processed(status)
+        return error
 
     def _status_error(
         self,
@@ -290,7 +368,7 @@ class Transport:
     ) -> APIStatusError:
         try:
             errors = _ERROR_DECODER.decode(body).errors
-        except (msgspec.ValidationError, msgspec.DecodeError):
+        except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
             errors = []
         error = status_error_class(status)(
             method=call.method,
@@ -301,7 +379,7 @@ class Transport:
             errors=errors,
             request_id=request_id,
         )
-        error.outcome_unknown = call.write and status >= 500 and status != 503
+        error.outcome_unknown = call.write and may_have_processed(status)
         error.retry_after = parse_retry_after(headers)
         if error.retry_after is not None and status in (429, 503):
             # Capped like the retry wait, or a huge Retry-After would stall the retry anyway.
@@ -309,27 +387,59 @@ class Transport:
         return error
 
 
+async def _read_limited(response: aiohttp.ClientResponse, limit: int) -> bytes | None:
+    """The body, read as it arrives; None when it exceeds ``limit`` bytes, in which case the
+    connection is closed rather than reused (the rest of the body is still on it)."""
+    if response.content_length is not None and response.content_length > limit:
+        response.close()
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            response.close()
+            return None
+        chunks.append(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
 def _connection_error(call: Call[Any], error: BaseException) -> APIConnectionError:
-    """Classify a failure to get a response: could the server have processed the request?"""
+    """Classify a failure to get a response: could the server have processed the request?
+
+    The reason is built from what aiohttp's error says, minus any URL's query string; the
+    error itself is not kept (its repr and args hold the request headers).
+    """
     kind, reason, maybe_processed, transient = APIConnectionError, "", call.write, True
     if isinstance(error, aiohttp.ClientSSLError):
         reason, maybe_processed, transient = f"TLS error: {error}", False, False
     elif isinstance(error, aiohttp.ConnectionTimeoutError):
         kind, reason, maybe_processed = APITimeoutError, "timed out connecting", False
+    elif isinstance(error, aiohttp.ClientProxyConnectionError):
+        reason, maybe_processed = f"cannot connect to the proxy: {error.os_error}", False
     elif isinstance(error, aiohttp.ClientConnectorError):
         reason, maybe_processed = f"cannot connect: {error.os_error}", False
+    elif isinstance(error, aiohttp.ClientHttpProxyError):
+        reason, maybe_processed = f"the proxy refused: HTTP {error.status} {error.message}", False
+    elif isinstance(error, aiohttp.ClientResponseError):
+        reason = "invalid response: " + " ".join(str(error.message).split())
     elif isinstance(error, asyncio.TimeoutError):
         kind, reason = APITimeoutError, "timed out waiting for the response"
     else:
         reason = f"connection failed: {type(error).__name__}: {error}"
     path = _public_path(call)
     return kind(
-        f"{call.method} {path}: {reason}",
+        f"{call.method} {path}: {_without_queries(reason)}",
         method=call.method,
         path=path,
         outcome_unknown=maybe_processed,
         transient=transient,
     )
+
+
+def _without_queries(text: str) -> str:
+    """``text`` with every URL in it cut to scheme, host and path (no user info, no query)."""
+    return _URL.sub(r"\1\2\3", text)
 
 
 def _public_path(call: Call[Any]) -> str:

@@ -164,11 +164,11 @@ async def test_aclose_is_idempotent_and_calls_after_close_fail_clearly(
 ) -> None:
     kard = make_kard()
     await kard.users.rewards.offers(USER, page_size=1)
-    session = kard._transport._session
-    assert session is not None
+    pool = kard._transport._pool
+    assert pool is not None
     await kard.aclose()
     await kard.aclose()
-    assert session.closed
+    assert all(session.closed for session in pool.sessions)
     with pytest.raises(RuntimeError, match="closed"):
         await kard.users.rewards.offers(USER)
     # with_options copies share the closed pool.
@@ -192,8 +192,8 @@ async def test_async_with(kard_server: EmulatorServer, kard_emulator: KardEmulat
     ) as kard:
         assert isinstance(kard, AsyncKard)
         assert (await kard.users.rewards.locations(USER, page_size=2)).data
-        session = kard._transport._session
-    assert session is not None
-    assert session.closed
+        pool = kard._transport._pool
+    assert pool is not None
+    assert all(session.closed for session in pool.sessions)
     with pytest.raises(RuntimeError, match="closed"):
         await kard.users.rewards.locations(USER)

@@ -349,7 +349,9 @@ def run_script(
 
 
 PRELUDE = """
-import asyncio, gc, json, os, sys, time
+import asyncio, gc, json, os, signal, sys, time
+# A background job starts with SIGINT ignored, and Python then keeps ignoring it: restore it.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from kard_async import Kard
 from kard_async.testing import TEST_CLIENT_ID, TEST_CLIENT_SECRET, TEST_ORGANIZATION_ID
 def make(**options):
@@ -514,8 +516,8 @@ def test_a_client_built_in_a_thread_outlives_it(kard_server: EmulatorServer) -> 
 def test_the_async_client_lives_on_the_portal_loop(kard: Kard) -> None:
     async def where() -> tuple[int, bool]:
         client: AsyncKard = kard._handle.client()
-        session = client._transport._get_session()
-        return threading.get_ident(), session._loop is asyncio.get_running_loop()
+        pool = await client._transport._open_pool()
+        return threading.get_ident(), pool.reads._loop is asyncio.get_running_loop()
 
     thread_id, same_loop = kard._handle.run(where())
     assert same_loop

@@ -14,9 +14,12 @@ task is cancelled and given a moment to unwind before the exception propagates.
 
 Safety nets, none of which touches an event loop from ``__del__``:
 
-* ``weakref.finalize`` closes a client that was dropped without ``close()``; finalizers also
-  run at interpreter exit (before the loop thread, a daemon, is frozen), so a program that
-  forgets ``close()`` exits promptly and without "Unclosed client session" noise.
+* ``weakref.finalize`` closes a client that was dropped without ``close()``.
+* At interpreter exit, an ``atexit`` hook closes every client's connections but leaves the
+  clients usable: ``atexit`` runs the handlers registered before the first client after
+  this hook, and they may still call (each such call closes the connections again when
+  done). So a program that forgets ``close()`` exits promptly and without "Unclosed client
+  session" noise, and its ``atexit`` handlers still work.
 * ``os.register_at_fork``: the child forgets the parent's loop thread and disarms the
   inherited aiohttp objects (they share sockets and the epoll instance with the parent and
   must never be closed or used by the child); each client rebuilds a fresh ``AsyncKard`` on
@@ -26,6 +29,7 @@ Safety nets, none of which touches an event loop from ``__del__``:
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import os
 import sys
@@ -38,6 +42,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import anyio
 from anyio.from_thread import BlockingPortal
+
+from .._errors import InvalidParameterError
 
 if TYPE_CHECKING:
     from .._client import AsyncKard
@@ -96,7 +102,7 @@ def _caller_stacklevel() -> int:
 class _Pending(Generic[T]):
     """One call crossing into the loop: the task, its outcome, and a lock to sleep on."""
 
-    __slots__ = ("error", "lock", "task", "value")
+    __slots__ = ("error", "lock", "report", "task", "value")
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -104,6 +110,7 @@ class _Pending(Generic[T]):
         self.task: asyncio.Task[None] | None = None
         self.value: T | None = None
         self.error: BaseException | None = None
+        self.report: object = None  # what a cancelled bulk upload accounted for
 
     # The next three run on the loop thread.
 
@@ -119,8 +126,9 @@ class _Pending(Generic[T]):
         # Settling inside the task, not in a done callback, saves a loop iteration per call.
         try:
             self.value = await coro
-        except asyncio.CancelledError:
+        except asyncio.CancelledError as cancelled:
             self.error = RuntimeError("the call was cancelled: its Kard client was closed")
+            self.report = getattr(cancelled, "kard_bulk_report", None)
             raise
         except BaseException as error:
             self.error = error
@@ -172,11 +180,13 @@ class LoopThread:
         try:
             self.loop.call_soon_threadsafe(pending.start, self.loop, coro)
             pending.lock.acquire()
-        except BaseException:
+        except BaseException as interrupt:
             # Interrupted while waiting (KeyboardInterrupt, or an exception raised by another
-            # signal handler): cancel the request and let it unwind briefly, then propagate.
+            # signal handler): cancel the request and let it unwind briefly, then propagate,
+            # with the report of a bulk upload, as the async client's cancellation has it.
             self.loop.call_soon_threadsafe(pending.cancel)
-            pending.lock.acquire(timeout=_CANCEL_GRACE)
+            if pending.lock.acquire(timeout=_CANCEL_GRACE) and pending.report is not None:
+                interrupt.kard_bulk_report = pending.report  # type: ignore[attr-defined]
             raise
         error = pending.error
         if error is not None:
@@ -256,6 +266,8 @@ class _Process:
         self.portals = _Portals()
         self.lock = threading.Lock()
         self.warned_in_loop = warned_in_loop
+        self.exiting = False
+        """Set by the atexit hook: calls made after it close their connections when done."""
 
 
 _process = _Process(0, warned_in_loop=False)
@@ -292,10 +304,15 @@ class _Connection:
         loop_thread = _process.portals.acquire()
         try:
             client = loop_thread.call(self.factory)
-            if self.generation != _process.generation and not _owns_session(client):
-                raise RuntimeError(
-                    "this Kard client was built with session= in the parent process and "
-                    "cannot be used after fork(); build a new client in the child"
+            if not _owns_session(client):
+                # Refused here, where it is known: the session must belong to the loop thread,
+                # which the caller cannot reach before the client exists.
+                raise InvalidParameterError(
+                    "session",
+                    client._transport._session,
+                    "the blocking Kard makes its own aiohttp session on its loop thread",
+                    hint="leave session= out and pass proxy=, ssl=, trust_env=, "
+                    "max_connections= or headers= instead, or use AsyncKard with your session",
                 )
         except BaseException:
             _process.portals.release(loop_thread)
@@ -323,6 +340,25 @@ class _Connection:
             self.inflight += 1
         try:
             return loop_thread.run(coro)
+        finally:
+            self._leave(loop_thread)
+            if _process.exiting:
+                self.park()
+
+    def park(self) -> None:
+        """Close the connections, leaving the client usable (it reconnects when next used).
+
+        Done at interpreter exit, for atexit handlers that still call after the hook."""
+        with self.lock:
+            loop_thread, client = self.loop_thread, self.client
+            if self.closed or self.inflight or loop_thread is None or client is None:
+                return
+            if self.generation != _process.generation:
+                return
+            self.inflight += 1
+        try:
+            with contextlib.suppress(Exception):
+                loop_thread.run(client._transport.close_pool())
         finally:
             self._leave(loop_thread)
 
@@ -443,9 +479,29 @@ def connect(factory: Callable[[], AsyncKard]) -> ClientHandle:
     conn = _Connection(factory)
     anchor = _Anchor()
     conn.finalizer = weakref.finalize(anchor, conn.close_quietly)
+    conn.finalizer.atexit = False  # _park_at_exit instead: atexit handlers may still call
     _live.add(conn)
+    _register_exit_hook()
     assert conn.client is not None
     return ClientHandle(conn, anchor, (), conn.client)
+
+
+_exit_hook = threading.Lock()
+_exit_hook_registered = False  # inherited by a forked child, like the registration itself
+
+
+def _register_exit_hook() -> None:
+    global _exit_hook_registered  # noqa: PLW0603 - once per process tree
+    with _exit_hook:
+        if not _exit_hook_registered:
+            atexit.register(_park_at_exit)
+            _exit_hook_registered = True
+
+
+def _park_at_exit() -> None:
+    _process.exiting = True
+    for conn in list(_live):
+        conn.park()
 
 
 def current_generation() -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from functools import cached_property
+from ssl import SSLContext
 from types import TracebackType
 
 import aiohttp
@@ -13,6 +14,7 @@ import aiohttp
 from kard_async._auth import TokenStyle
 from kard_async._blocking import connect, mirror_repr
 from kard_async._client import (
+    DEFAULT_MAX_RESPONSE_SIZE,
     DEFAULT_TIMEOUT,
     AsyncKard,
     Environment,
@@ -41,10 +43,17 @@ class Kard:
     ``aiohttp.ClientTimeout``). Reads are retried ``max_retries`` times on transient
     failures; writes only when they surely were not processed, unless ``retry_writes=True``
     (at-least-once delivery). ``on_response`` is called with a :class:`ResponseInfo`
-    (status, headers, request id, elapsed time) for every API response. A ``session``
-    you pass is used as is and never closed by the client (it must belong to the event
-    loop the client runs on). Callbacks (``on_response``, a ``token`` callable) run on that
-    loop: with the blocking ``Kard``, on its loop thread.
+    (status, headers, request id, elapsed time) for every API response.
+
+    Connections: ``proxy`` is an ``http://`` proxy URL (HTTPS goes through it with
+    CONNECT); ``trust_env=True`` reads ``HTTP(S)_PROXY``/``NO_PROXY`` (and ``~/.netrc``).
+    ``ssl`` is an ``ssl.SSLContext`` (e.g. with your own CA), or ``False`` to turn off
+    certificate checks (only when you ask: by default certificates are verified). A response
+    body larger than ``max_response_size`` bytes (default 64 MiB) raises
+    ``ResponseTooLargeError``. A ``session`` you pass is used as is and never closed by the
+    client (it must belong to the event loop the client runs on; not with the blocking
+    ``Kard``, which makes its own). Callbacks (``on_response``, a ``token`` callable) run on
+    that loop: with the blocking ``Kard``, on its loop thread.
 
     It mirrors :class:`~kard_async.AsyncKard` (same arguments, resources and methods) and
     runs every call on one background event loop thread shared by all ``Kard`` clients of
@@ -81,6 +90,10 @@ class Kard:
         headers: Mapping[str, str] | None = None,
         session: aiohttp.ClientSession | None = None,
         on_response: Callable[[ResponseInfo], None] | None = None,
+        proxy: str | None = None,
+        trust_env: bool = False,
+        ssl: SSLContext | bool = True,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         self._handle = connect(
             lambda: AsyncKard(
@@ -101,6 +114,10 @@ class Kard:
                 headers=headers,
                 session=session,
                 on_response=on_response,
+                proxy=proxy,
+                trust_env=trust_env,
+                ssl=ssl,
+                max_response_size=max_response_size,
             )
         )
         self._path = ()

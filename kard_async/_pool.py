@@ -1,0 +1,103 @@
+"""The connections of one event loop: one pool for reads (and the token), one for writes.
+
+aiohttp sessions belong to the event loop they were made on. The transport opens a
+:class:`Pool` on the loop it is used on, and a new one when it is later used on another
+loop (a second ``asyncio.run()``). A pool closes itself when its loop shuts down: it starts
+an async generator, and asyncio closes the open async generators of a loop when it shuts
+down (``asyncio.run()`` and ``asyncio.Runner`` do), running its ``finally`` on that loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+
+import aiohttp
+
+from ._errors import InvalidParameterError
+
+WRITE_REUSE_IDLE = 0.5
+"""Seconds: a write never reuses a connection that has been idle longer than this.
+
+A server closes idle keep-alive connections after a timeout of its own. A request sent as
+it does so (its FIN still on the way) is never read by the server, but all the client sees
+is the connection dropping before any answer, just as if the server had failed while
+processing it: a read can be sent again, but a write then has an unknown outcome. Writes
+reuse only connections that were busy moments ago, so they stay clear of any server idle
+timeout longer than this plus a round trip; after a pause, a write opens a new connection.
+"""
+
+_READ_KEEPALIVE = 15.0  # aiohttp's default: a stale read connection is retried by aiohttp
+_DNS_CACHE_SECONDS = 300
+
+
+class Pool:
+    """The aiohttp sessions used on one event loop."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        reads: aiohttp.ClientSession,
+        writes: aiohttp.ClientSession,
+        guard: AsyncGenerator[None, None] | None,
+    ) -> None:
+        self.loop = loop
+        self.reads = reads
+        self.writes = writes
+        self._guard = guard
+        self.closed = False
+
+    @classmethod
+    async def open(cls, *, max_connections: int, trust_env: bool) -> Pool:
+        """Make the sessions on the running loop; they are closed when it shuts down."""
+
+        def session(keepalive_timeout: float) -> aiohttp.ClientSession:
+            connector = aiohttp.TCPConnector(
+                limit=max_connections,
+                ttl_dns_cache=_DNS_CACHE_SECONDS,
+                keepalive_timeout=keepalive_timeout,
+            )
+            return aiohttp.ClientSession(connector=connector, trust_env=trust_env)
+
+        loop = asyncio.get_running_loop()
+        pool = cls(loop, session(_READ_KEEPALIVE), session(WRITE_REUSE_IDLE), None)
+        pool._guard = _close_at_shutdown(pool)
+        await pool._guard.asend(None)  # runs to its yield, registering it with the loop
+        return pool
+
+    @classmethod
+    def borrow(cls, session: aiohttp.ClientSession) -> Pool:
+        """The caller's session, for reads and writes alike; never closed here."""
+        loop = asyncio.get_running_loop()
+        # aiohttp keeps a session's loop in ``_loop`` (its public ``loop`` is deprecated).
+        if getattr(session, "_loop", loop) is not loop:
+            raise InvalidParameterError(
+                "session",
+                session,
+                "belongs to another event loop (closed, or running elsewhere)",
+                hint="create the session inside the loop that uses it and pass it to a new "
+                "AsyncKard there, or leave session= out: AsyncKard then makes its own "
+                "connections on whichever loop it runs",
+            )
+        return cls(loop, session, session, None)
+
+    @property
+    def sessions(self) -> tuple[aiohttp.ClientSession, ...]:
+        return (self.reads,) if self.writes is self.reads else (self.reads, self.writes)
+
+    async def close(self) -> None:
+        if self._guard is not None and not self.closed:
+            await self._guard.aclose()
+        self.closed = True
+
+    async def _close_sessions(self) -> None:
+        self.closed = True
+        for session in self.sessions:
+            await session.close()
+
+
+async def _close_at_shutdown(pool: Pool) -> AsyncGenerator[None, None]:
+    try:
+        yield
+    finally:
+        await pool._close_sessions()
