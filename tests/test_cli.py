@@ -22,6 +22,7 @@ from kard_async.testing import (
     TEST_CLIENT_ID,
     TEST_CLIENT_SECRET,
     TEST_ORGANIZATION_ID,
+    TEST_WEBHOOK_KEY,
     EmulatorServer,
     Fault,
 )
@@ -168,7 +169,7 @@ def test_serve_prints_url_and_credentials_and_serves() -> None:
         text = "".join(seen)
         base_url = seen[-1].strip().partition("=")[2]
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+", base_url)
-        for value in (TEST_CLIENT_ID, TEST_CLIENT_SECRET, TEST_ORGANIZATION_ID):
+        for value in (TEST_CLIENT_ID, TEST_CLIENT_SECRET, TEST_ORGANIZATION_ID, TEST_WEBHOOK_KEY):
             assert value in text
         request = urllib.request.Request(
             base_url + "/v2/auth/token",

@@ -22,6 +22,11 @@ It prints the base URL and test credentials; point the library or the other comm
   kard-async locations user-123 --lat 39.9526 --lon -75.1652 --radius 2
 
 Any user id works; the data (offers, ~340 locations in ten US metros) is the same every run.
+
+Webhooks: subscribe a local receiver (kard.notifications.subscriptions.create), and the
+emulator POSTs each notification to it, signed with the webhook key it prints:
+  kard-async webhooks listen --port 8000 --key kard-test-webhook-key
+
 Stop it with Ctrl-C.
 """
 
