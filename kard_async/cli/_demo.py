@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from .._client import AsyncKard
+from .. import AsyncKard
 from .._version import __version__
 from ..bulk import BulkProgress
 from ..models import CategoryOption, Offer

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from aiohttp import web
 
-from .._client import AsyncKard
+from .. import AsyncKard
 from ..models import Notification, NotificationType, Offer, SubscriptionRequest
 from ..webhooks import SIGNATURE_HEADER, aiohttp_handler
 from ._output import Column, Output
