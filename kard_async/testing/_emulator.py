@@ -63,7 +63,8 @@ class KardEmulator:
 
     ``token_ttl`` is the lifetime in seconds of newly issued tokens (settable at any time;
     ``reset()`` restores the constructor value). ``max_recorded_requests`` bounds
-    ``requests`` to the most recent N (default: keep everything), for long benchmark runs.
+    ``requests`` (and ``notifications`` and ``deliveries``) to the most recent N (default:
+    keep everything), for long benchmark runs.
 
     Notifications are signed with ``webhook_key`` and delivered as ``delivery_policy``
     says (both settable at any time; ``reset()`` restores them): see :meth:`notify`.
@@ -101,7 +102,7 @@ class KardEmulator:
         self.webhook_key = webhook_key
         self.delivery_policy = delivery_policy or DeliveryPolicy()
         self._initial_webhooks = (self.webhook_key, self.delivery_policy)
-        self._webhooks = Webhooks()
+        self._webhooks = Webhooks(max_recorded_requests)
 
     # ------------------------------------------------------------------ public API
 

@@ -16,6 +16,7 @@ import hmac
 import logging
 import threading
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -97,11 +98,11 @@ class Webhooks:
     in the next test's records.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_records: int | None = None) -> None:
         self._lock = threading.Lock()
         self._subscriptions: dict[str, dict[str, dict[str, Any]]] = {}  # org -> id -> attrs
-        self._notifications: list[EmittedNotification] = []
-        self._attempts: list[DeliveryAttempt] = []
+        self._notifications: deque[EmittedNotification] = deque(maxlen=max_records)
+        self._attempts: deque[DeliveryAttempt] = deque(maxlen=max_records)
         self._pending = 0
         self._generation = 0
         self._sender: _Sender | None = None
@@ -271,8 +272,12 @@ class Webhooks:
             await session.close()
 
     def _start(self, sender: _Sender, delivery: _Delivery) -> None:
-        if delivery.generation != self._generation:
-            return  # reset() came first
+        with self._lock:
+            current = delivery.generation == self._generation
+            if current and self._sender is not sender:  # the app stopped first
+                self._pending -= 1
+            if not current or self._sender is not sender:
+                return
         task = sender.loop.create_task(self._deliver(sender.session, delivery))
         sender.tasks[task] = delivery.generation
 
@@ -281,6 +286,8 @@ class Webhooks:
             with self._lock:
                 if delivery.generation == self._generation:
                     self._pending -= 1
+            if not task.cancelled() and task.exception() is not None:
+                logger.error("webhook delivery failed", exc_info=task.exception())
 
         task.add_done_callback(done)
 

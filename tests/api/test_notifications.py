@@ -8,6 +8,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from kard_async.testing import (
     DeliveryPolicy,
     EmulatorServer,
     KardEmulator,
+    serve,
 )
 from kard_async.webhooks import SIGNATURE_HEADER, aiohttp_handler, verify_signature
 
@@ -498,8 +500,12 @@ async def test_only_enabled_subscriptions_of_the_type_and_organization_receive(
 
 
 async def test_failed_deliveries_are_retried_with_backoff_and_recorded(
-    kard: AsyncKard, kard_emulator: KardEmulator, receiver: Serve
+    kard: AsyncKard,
+    kard_emulator: KardEmulator,
+    receiver: Serve,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="kard_async.testing")
     kard_emulator.delivery_policy = FAST
     hook = await receiver(answers=(500, 404))
     await subscribe(kard, "auditUpdate", hook.url)
@@ -513,6 +519,12 @@ async def test_failed_deliveries_are_retried_with_backoff_and_recorded(
         (3, 200, True),
     ]
     assert [r.signature for r in hook.raw] == [emitted.signature] * 3
+    logged = [r.getMessage() for r in caplog.records if r.name == "kard_async.testing"]
+    assert logged == [
+        f"webhook auditUpdate {emitted.id} -> {hook.url}: {status} (attempt {n} of 4)"
+        for n, status in ((1, 500), (2, 404), (3, 200))
+    ]
+    assert TEST_WEBHOOK_KEY not in caplog.text
 
 
 async def test_a_wrong_key_is_refused_by_the_handler_and_retried_until_given_up(
@@ -589,3 +601,22 @@ async def test_notify_without_a_server_to_deliver_from() -> None:
         emulator.notify("", {})
     with pytest.raises(ValueError, match="attempts"):
         DeliveryPolicy(attempts=0)
+
+
+async def test_stopping_the_server_ends_deliveries_in_flight(receiver: Serve) -> None:
+    hook = await receiver(answers=("hang",))
+    with serve() as server:
+        emulator = server.emulator
+        async with AsyncKard(
+            TEST_CLIENT_ID,
+            TEST_CLIENT_SECRET,
+            organization_id=TEST_ORGANIZATION_ID,
+            base_url=server.base_url,
+        ) as kard:
+            await subscribe(kard, "auditUpdate", hook.url)
+        emulator.notify("auditUpdate", AUDIT)
+        await asyncio.wait_for(hook.arrived.wait(), 10)
+    assert emulator.pending_deliveries == 0  # cancelled with the app
+    assert emulator.deliveries == []
+    with pytest.raises(RuntimeError, match="not being served"):
+        emulator.notify("auditUpdate", AUDIT)
