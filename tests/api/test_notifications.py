@@ -34,6 +34,7 @@ from kard_async.testing import (
     TEST_WEBHOOK_KEY,
     DeliveryPolicy,
     EmulatorServer,
+    Fault,
     KardEmulator,
     serve,
 )
@@ -620,3 +621,15 @@ async def test_stopping_the_server_ends_deliveries_in_flight(receiver: Serve) ->
     assert emulator.deliveries == []
     with pytest.raises(RuntimeError, match="not being served"):
         emulator.notify("auditUpdate", AUDIT)
+
+
+async def test_answers_from_a_newer_api_still_decode(
+    kard: AsyncKard, kard_emulator: KardEmulator
+) -> None:
+    kard_emulator.inject(Fault(kind="extras", times=None))  # unknown members and resources
+    (created,) = await kard.notifications.subscriptions.create(
+        [SubscriptionRequest(event_name="auditUpdate", webhook_url="https://b.example/")]
+    )
+    assert await kard.notifications.subscriptions.list() == [created]
+    updated = await kard.notifications.subscriptions.update(created.id, enabled=False)
+    assert (updated.id, updated.enabled) == (created.id, False)
