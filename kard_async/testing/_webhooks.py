@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -222,7 +223,7 @@ class Webhooks:
                 _Delivery(notification, id_, url, policy, self._generation) for id_, url in targets
             ]
         for delivery in deliveries:
-            assert sender is not None
+            assert sender is not None  # there are deliveries only when there is a sender
             sender.loop.call_soon_threadsafe(self._start, sender, delivery)
         return notification
 
@@ -249,8 +250,9 @@ class Webhooks:
             self._notifications.clear()
             self._attempts.clear()
             sender = self._sender
-        if sender is not None and not sender.loop.is_closed():
-            sender.loop.call_soon_threadsafe(self._cancel_stale, sender)
+        if sender is not None:
+            with contextlib.suppress(RuntimeError):  # its loop closed meanwhile: nothing runs
+                sender.loop.call_soon_threadsafe(self._cancel_stale, sender)
 
     # ------------------------------------------------------------------ delivering
 
