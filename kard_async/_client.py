@@ -29,6 +29,7 @@ from ._validate import (
     require_str,
 )
 from ._version import __version__
+from .resources.notifications import AsyncNotifications
 from .resources.users import AsyncUsers
 
 Environment = Literal["production", "sandbox"]
@@ -162,6 +163,11 @@ class AsyncKard:
     def users(self) -> AsyncUsers:
         """Calls about one of your users: rewards, attributions."""
         return AsyncUsers(self._requester)
+
+    @cached_property
+    def notifications(self) -> AsyncNotifications:
+        """Webhook notification subscriptions (receiving them: :mod:`kard_async.webhooks`)."""
+        return AsyncNotifications(self._requester)
 
     @staticmethod
     def _token_source(

@@ -124,12 +124,15 @@ def test_demo_walks_through_every_section(plain: bool) -> None:
         "3. Activating an offer",
         "4. Bulk upload: 3,000 attribution events from 300 users",
         "The emulator recorded 3,000 events: each accepted event exactly once.",
+        '5. Webhooks: demo-user buys at "',
+        "signature kept, was refused: HTTP 401.",
         "kard-async serve",
     ):
         assert section in out
     assert "Harbor Burger" in out
     assert " mi" in out
     assert "ACTIVATE event via CTA" in out
+    assert re.search(r"earnedRewardSettled[\s│]+\S+[\s│]+demo-user[\s│]+\d+ cents earned", out)
     if plain:
         assert summary(out)["accepted"] == "3000"
         assert "name\taddress\tdistance\toffers" in out

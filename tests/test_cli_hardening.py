@@ -36,6 +36,7 @@ from kard_async.testing import (
     TEST_CLIENT_ID,
     TEST_CLIENT_SECRET,
     TEST_ORGANIZATION_ID,
+    TEST_WEBHOOK_KEY,
     EmulatorServer,
     Fault,
 )
@@ -463,18 +464,20 @@ def test_serve_prints_one_block_of_exports_that_works() -> None:
         lines = _read_until(process.stdout, "Press Ctrl-C to stop.")
         exports = [line for line in lines if line.startswith("export ")]
         start = lines.index(exports[0])
-        assert lines[start : start + 4] == exports  # one block, four lines
+        assert lines[start : start + 5] == exports  # one block, five lines
         settings = dict(line.removeprefix("export ").split("=", 1) for line in exports)
         assert list(settings) == [
             "KARD_BASE_URL",
             "KARD_CLIENT_ID",
             "KARD_CLIENT_SECRET",
             "KARD_ORGANIZATION_ID",
+            "KARD_WEBHOOK_KEY",
         ]
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+", settings["KARD_BASE_URL"])
         assert settings["KARD_CLIENT_ID"] == TEST_CLIENT_ID
         assert settings["KARD_CLIENT_SECRET"] == TEST_CLIENT_SECRET
         assert settings["KARD_ORGANIZATION_ID"] == TEST_ORGANIZATION_ID
+        assert settings["KARD_WEBHOOK_KEY"] == TEST_WEBHOOK_KEY
         # No stray bare settings line: every KARD_ line is an export.
         assert [line for line in lines if "KARD_" in line and not line.startswith("export ")] == []
         # Pasted into a shell, they point the other commands at the emulator.

@@ -25,9 +25,6 @@ PENDING = frozenset(
     {
         "auth.get_token",
         "files.get_metadata",
-        "notifications.subscriptions.create",
-        "notifications.subscriptions.get",
-        "notifications.subscriptions.update",
         "organizations.children.create",
         "organizations.children.delete",
         "organizations.children.get",

@@ -382,7 +382,10 @@ def generate() -> dict[Path, str]:
             for method in _methods(cls)
             if (child := _namespace(method)) is not None
         }
-        files[OUTPUT / f"{cls.output}.py"] = render(cls, path, children)
+        target = OUTPUT / f"{cls.output}.py"
+        if target in files:
+            raise GeneratorError(f"{cls.module}: one resource class per module ({target.name})")
+        files[target] = render(cls, path, children)
     client = sync_name(CLIENT[1])
     files[OUTPUT / "__init__.py"] = (
         HEADER.format(source="kard_async/_client.py")

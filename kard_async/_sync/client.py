@@ -22,6 +22,7 @@ from kard_async._client import (
 from kard_async._retry import RetryPolicy
 from kard_async._transport import ResponseInfo
 
+from .notifications import Notifications
 from .users import Users
 
 
@@ -126,6 +127,11 @@ class Kard:
     def users(self) -> Users:
         """Calls about one of your users: rewards, attributions."""
         return Users(self._handle, (*self._path, "users"))
+
+    @cached_property
+    def notifications(self) -> Notifications:
+        """Webhook notification subscriptions (receiving them: :mod:`kard_async.webhooks`)."""
+        return Notifications(self._handle, (*self._path, "notifications"))
 
     @property
     def base_url(self) -> str:

@@ -5,19 +5,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections import Counter
-from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import AsyncKard
 from .._version import __version__
 from ..bulk import BulkProgress
 from ..models import CategoryOption, Offer
+from ._demo_webhooks import webhook_act
 from ._output import Column, Output, make_output
 from ._render import channels_text, location_columns, location_row, reward_text
 from ._settings import int_at_least
 from ._synthetic import synthetic_events
 from ._upload import summary_rows
+
+if TYPE_CHECKING:
+    from ..testing import KardEmulator
 
 USER = "demo-user"
 CITY_HALL = (39.9526, -75.1652)  # Philadelphia City Hall
@@ -41,8 +44,9 @@ example:
 
 It starts the bundled Kard emulator on a free 127.0.0.1 port (test credentials, seeded
 data) and, with the library's async client: lists locations near a point with their offers,
-lists the offers of a category, activates an offer, and uploads 50,000 synthetic
-attribution events from 2,000 users with bulk_create. It takes a few seconds.
+lists the offers of a category, activates an offer, uploads 50,000 synthetic attribution
+events from 2,000 users with bulk_create, and subscribes a local webhook receiver that then
+gets the user's reward notifications, signed and verified. It takes a few seconds.
 """
 
 
@@ -74,15 +78,18 @@ def run_demo(args: argparse.Namespace) -> int:
     output = make_output(plain=args.plain)
     # Keep only a few recorded requests: the demo never looks at them.
     with EmulatorServer(KardEmulator(max_recorded_requests=100)) as server:
-        demo = Demo(output, server.base_url, lambda: server.emulator.attribution_event_count)
+        demo = Demo(output, server.base_url, server.emulator)
         return asyncio.run(demo.run(events=args.events, users=args.users))
 
 
 class Demo:
-    def __init__(self, output: Output, base_url: str, recorded: Callable[[], int]) -> None:
+    def __init__(self, output: Output, base_url: str, emulator: KardEmulator) -> None:
         self._out = output
         self._base_url = base_url
-        self._recorded = recorded
+        self._emulator = emulator
+
+    def _recorded(self) -> int:
+        return self._emulator.attribution_event_count
 
     async def run(self, *, events: int, users: int) -> int:
         from ..testing import TEST_CLIENT_ID, TEST_CLIENT_SECRET, TEST_ORGANIZATION_ID
@@ -107,6 +114,7 @@ class Demo:
             offers = await self._offers(kard)
             await self._activate(kard, offers[0])
             ok = await self._bulk(kard, events=events, users=users)
+            ok = await webhook_act(self._out, kard, self._emulator, USER, offers[0]) and ok
         self._next_steps()
         return 0 if ok else 1
 
@@ -241,6 +249,10 @@ class Demo:
             ),
             ('kard-async offers USER --category "Food & Beverage"', "a user's offers"),
             ("kard-async attributions upload events.jsonl", "upload a JSONL or CSV file of events"),
+            (
+                "kard-async webhooks listen --port 8000",
+                "receive, verify and print Kard's notifications (key: KARD_WEBHOOK_KEY)",
+            ),
         ):
             out.line(f"  {command}")
             out.note(f"      {what}")

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import shlex
 import signal
+import sys
 import time
 from types import FrameType
 from typing import Any
 
 from .._version import __version__
-from ..testing import EmulatorServer, Fault, KardEmulator
+from ..testing import TEST_WEBHOOK_KEY, EmulatorServer, Fault, KardEmulator
 from ._settings import UsageError, int_at_least, positive_float
 
 EPILOG = """\
@@ -25,8 +27,14 @@ commands at it:
   export KARD_CLIENT_ID=kard-test-client
   export KARD_CLIENT_SECRET=kard-test-secret
   export KARD_ORGANIZATION_ID=org-123
+  export KARD_WEBHOOK_KEY=kard-test-webhook-key
 
 Any user id works; the data (offers, ~340 locations in ten US metros) is the same every run.
+
+Webhooks: subscribe a receiver (kard.notifications.subscriptions.create), e.g. one started
+in that shell with `kard-async webhooks listen --port 8000`; the emulator POSTs each
+notification to it, signed with KARD_WEBHOOK_KEY, and logs every attempt on stderr.
+
 Stop it with Ctrl-C.
 """
 
@@ -72,6 +80,12 @@ def add_parser(commands: Any) -> None:
         metavar="N",
         help="keep only the last N requests in memory (default %(default)s)",
     )
+    parser.add_argument(
+        "--webhook-key",
+        default=TEST_WEBHOOK_KEY,
+        metavar="KEY",
+        help="the key signing webhook notifications (default %(default)s)",
+    )
     parser.set_defaults(run=run_serve)
 
 
@@ -83,7 +97,9 @@ def run_serve(args: argparse.Namespace) -> int:
         except ValueError as error:
             raise UsageError(f"--fault {spec!r}: {error}") from None
     emulator = KardEmulator(
-        token_ttl=args.token_ttl, max_recorded_requests=args.max_recorded_requests
+        token_ttl=args.token_ttl,
+        max_recorded_requests=args.max_recorded_requests,
+        webhook_key=args.webhook_key,
     )
     for fault in faults:
         emulator.inject(fault)
@@ -96,6 +112,7 @@ def run_serve(args: argparse.Namespace) -> int:
         ) from None
     try:
         print(settings_block(server), flush=True)
+        _log_deliveries()
         _wait_for_stop()
     finally:
         server.stop()
@@ -115,6 +132,7 @@ def settings_block(server: EmulatorServer) -> str:
         "KARD_CLIENT_ID": emulator.client_id,
         "KARD_CLIENT_SECRET": emulator.client_secret,
         "KARD_ORGANIZATION_ID": emulator.organization_id,
+        "KARD_WEBHOOK_KEY": emulator.webhook_key,  # what `kard-async webhooks listen` reads
     }
     exports = "\n".join(f"export {name}={shlex.quote(value)}" for name, value in settings.items())
     return (
@@ -125,6 +143,16 @@ def settings_block(server: EmulatorServer) -> str:
         f"then try: {TRY}\n"
         "Press Ctrl-C to stop."
     )
+
+
+def _log_deliveries() -> None:
+    """Every webhook delivery attempt, one line on stderr."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    log = logging.getLogger("kard_async.testing")
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
 
 
 def _wait_for_stop() -> None:

@@ -39,6 +39,10 @@ from .notifications import (
     NotificationType,
     PayoutReconciliationFile,
     PushNotificationPlacementFile,
+    Subscription,
+    SubscriptionAttributes,
+    SubscriptionRequest,
+    SubscriptionUpdate,
     UnknownNotification,
 )
 from .rewards import (
@@ -122,4 +126,10 @@ __all__ += [  # notifications (webhooks)
     "PayoutReconciliationFile",
     "PushNotificationPlacementFile",
     "UnknownNotification",
+]
+__all__ += [  # notification subscriptions
+    "Subscription",
+    "SubscriptionAttributes",
+    "SubscriptionRequest",
+    "SubscriptionUpdate",
 ]

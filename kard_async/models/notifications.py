@@ -10,11 +10,14 @@ notification types many times.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Literal, Union
+from typing import TYPE_CHECKING, Any, Literal, Union, get_args
+from urllib.parse import urlsplit
 
 import msgspec
 
+from .._errors import InvalidParameterError
 from ._base import Model, Relationship, Resource, UnknownResource
 from .rewards import Asset, UserReward
 
@@ -46,7 +49,12 @@ __all__ = [
     "PushNotificationPlacementFileAttributes",
     "RejectedReason",
     "RejectedTransactionRelationships",
+    "Subscription",
+    "SubscriptionAttributes",
+    "SubscriptionRequest",
+    "SubscriptionUpdate",
     "UnknownNotification",
+    "as_subscription_request",
     "decode_notification",
 ]
 
@@ -70,6 +78,13 @@ RejectedReason = Literal[
     "USER_NOT_IN_AUDIENCE_SEGMENT",
 ]
 AuditStatus = Literal["NEW", "IN_PROGRESS", "CLOSED"]
+
+# Request fields are typed with the Literal for editors and type checkers, and as plain
+# strings at runtime: a type Kard adds after this version is sent as is.
+if TYPE_CHECKING:
+    _NotificationType = NotificationType
+else:
+    _NotificationType = str
 
 
 class NotificationMeta(Model):
@@ -390,3 +405,153 @@ def decode_notification(body: bytes) -> Notification:
         return notification
     notification.meta = envelope.meta
     return notification
+
+
+# --- subscriptions (API reference §8): where Kard sends each notification type ---
+
+
+def _check_event_name(parameter: str, value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidParameterError(
+            parameter,
+            value,
+            "must be a notification type, e.g. 'earnedRewardSettled'",
+            hint="known types: " + ", ".join(get_args(NotificationType)),
+        )
+
+
+def _check_webhook_url(parameter: str, value: object) -> None:
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("https", "http") or not parts.hostname:
+        raise InvalidParameterError(
+            parameter, value, "must be an absolute http(s) URL, e.g. 'https://example.com/kard'"
+        )
+
+
+def _check_enabled(parameter: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise InvalidParameterError(parameter, value, "must be True or False")
+
+
+class SubscriptionRequest(msgspec.Struct, frozen=True, kw_only=True, rename="camel", gc=False):
+    """A subscription to create: Kard POSTs every ``event_name`` notification to
+    ``webhook_url`` (while ``enabled``). Checked when built."""
+
+    event_name: _NotificationType
+    """One of :data:`NotificationType`; a type this version does not know is sent as is."""
+    webhook_url: str
+    """Absolute ``https://`` URL (``http://`` is accepted for local receivers)."""
+    enabled: bool = True
+
+    def __post_init__(self) -> None:
+        _check_event_name("event_name", self.event_name)
+        _check_webhook_url("webhook_url", self.webhook_url)
+        _check_enabled("enabled", self.enabled)
+
+
+class SubscriptionUpdate(
+    msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True, gc=False
+):
+    """The changes of a subscription update; fields left None are not changed."""
+
+    event_name: _NotificationType | None = None
+    webhook_url: str | None = None
+    enabled: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.event_name is None and self.webhook_url is None and self.enabled is None:
+            raise InvalidParameterError(
+                "event_name", None, "pass at least one of event_name, webhook_url, enabled"
+            )
+        if self.event_name is not None:
+            _check_event_name("event_name", self.event_name)
+        if self.webhook_url is not None:
+            _check_webhook_url("webhook_url", self.webhook_url)
+        if self.enabled is not None:
+            _check_enabled("enabled", self.enabled)
+
+
+class SubscriptionAttributes(Model):
+    event_name: str
+    """One of :data:`NotificationType` (new values kept as they come)."""
+    webhook_url: str
+    enabled: bool
+
+
+class Subscription(Model):
+    """A notification subscription: where Kard sends ``event_name`` notifications."""
+
+    id: str
+    attributes: SubscriptionAttributes
+    type: str = "subscription"
+
+    @property
+    def event_name(self) -> str:
+        return self.attributes.event_name
+
+    @property
+    def webhook_url(self) -> str:
+        return self.attributes.webhook_url
+
+    @property
+    def enabled(self) -> bool:
+        return self.attributes.enabled
+
+
+class _WireSubscription(msgspec.Struct, kw_only=True, gc=False):
+    type: str = "subscription"
+    attributes: SubscriptionRequest | SubscriptionUpdate
+
+
+class _CreateBody(msgspec.Struct, gc=False):
+    data: list[_WireSubscription]
+
+
+class _UpdateBody(msgspec.Struct, gc=False):
+    data: _WireSubscription
+
+
+_ENCODER = msgspec.json.Encoder()
+
+
+def encode_subscriptions(subscriptions: list[SubscriptionRequest]) -> bytes:
+    """The body of a create: ``{"data": [{"type": "subscription", "attributes": ...}]}``."""
+    return _ENCODER.encode(
+        _CreateBody([_WireSubscription(attributes=item) for item in subscriptions])
+    )
+
+
+def encode_subscription_update(update: SubscriptionUpdate) -> bytes:
+    """The body of an update: ``{"data": {"type": "subscription", "attributes": ...}}``."""
+    return _ENCODER.encode(_UpdateBody(_WireSubscription(attributes=update)))
+
+
+def as_subscription_request(obj: object) -> SubscriptionRequest:
+    """``obj`` itself if it is a :class:`SubscriptionRequest`, else the one its wire mapping
+    describes: ``{"eventName", "webhookUrl", "enabled"}``, optionally inside
+    ``{"type": "subscription", "attributes": {...}}``."""
+    if isinstance(obj, SubscriptionRequest):
+        return obj
+    if not isinstance(obj, Mapping):
+        raise InvalidParameterError(
+            "subscription",
+            obj,
+            "must be a SubscriptionRequest or a mapping in the API's wire format "
+            "({'eventName': ..., 'webhookUrl': ..., 'enabled': ...})",
+        )
+    attributes: Any = obj.get("attributes", obj)
+    try:
+        return msgspec.convert(attributes, SubscriptionRequest)
+    except msgspec.ValidationError as error:
+        if isinstance(error.__cause__, InvalidParameterError):
+            raise error.__cause__ from None
+        message, _, where = str(error).partition(" - at `$")
+        wire = where.rstrip("`").lstrip(".")
+        missing = message.partition("missing required field `")[2].rstrip("`")
+        if missing:
+            raise InvalidParameterError(_SNAKE.get(missing, missing), None, "is required") from None
+        value = attributes.get(wire) if isinstance(attributes, Mapping) and wire else attributes
+        raise InvalidParameterError(_SNAKE.get(wire, "subscription"), value, message) from None
+
+
+_SNAKE = {"eventName": "event_name", "webhookUrl": "webhook_url", "enabled": "enabled"}

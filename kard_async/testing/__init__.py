@@ -4,12 +4,24 @@ It speaks the wire format on its own (plain JSON shaped by the API reference) an
 uses the client's models, so a client bug cannot be mirrored by the server testing it.
 """
 
-from ._constants import TEST_CLIENT_ID, TEST_CLIENT_SECRET, TEST_ORGANIZATION_ID
+from ._constants import (
+    TEST_CLIENT_ID,
+    TEST_CLIENT_SECRET,
+    TEST_ORGANIZATION_ID,
+    TEST_WEBHOOK_KEY,
+)
 from ._emulator import KardEmulator
 from ._faults import Fault
-from ._records import ReceivedEvent, RecordedRequest, TokenRequest
+from ._records import (
+    DeliveryAttempt,
+    EmittedNotification,
+    ReceivedEvent,
+    RecordedRequest,
+    TokenRequest,
+)
 from ._seed import BENCHMARK_QUERY
 from ._server import EmulatorServer, serve
+from ._webhooks import DeliveryPolicy
 
 __all__ = [
     "BENCHMARK_QUERY",
@@ -23,4 +35,10 @@ __all__ = [
     "RecordedRequest",
     "TokenRequest",
     "serve",
+]
+__all__ += [  # notifications
+    "TEST_WEBHOOK_KEY",
+    "DeliveryAttempt",
+    "DeliveryPolicy",
+    "EmittedNotification",
 ]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import signal
 import sys
 
+from ._constants import TEST_WEBHOOK_KEY
 from ._emulator import KardEmulator
 from ._faults import FAULT_KINDS, Fault
 from ._server import start_runner
@@ -51,6 +53,12 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         "(for load tests and benchmarks)",
     )
     parser.add_argument(
+        "--webhook-key",
+        default=TEST_WEBHOOK_KEY,
+        metavar="KEY",
+        help="the key the emulator signs webhook notifications with (default %(default)s)",
+    )
+    parser.add_argument(
         "--max-recorded-requests",
         type=int,
         default=10_000,
@@ -70,7 +78,9 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:
             parser.error(f"--fault {spec!r}: {exc}")
     emulator = KardEmulator(
-        token_ttl=args.token_ttl, max_recorded_requests=args.max_recorded_requests
+        token_ttl=args.token_ttl,
+        max_recorded_requests=args.max_recorded_requests,
+        webhook_key=args.webhook_key,
     )
     for fault in faults:
         emulator.inject(fault)
@@ -99,6 +109,7 @@ async def _serve(emulator: KardEmulator, host: str, port: int, *, cache_reads: b
         print(f"  client id:       {emulator.client_id}")
         print(f"  client secret:   {emulator.client_secret}")
         print(f"  organization id: {emulator.organization_id}")
+        print(f"  webhook key:     {emulator.webhook_key}  (signs notify-signature)")
         print("Try:")
         print(
             f"  curl -s -X POST {base_url}/v2/auth/token -H 'Content-Type: application/json' "
@@ -110,6 +121,11 @@ async def _serve(emulator: KardEmulator, host: str, port: int, *, cache_reads: b
             "locations -H 'Authorization: Bearer <access_token>' -d 'filter[latitude]=39.9526' "
             "-d 'filter[longitude]=-75.1652' -d 'page[size]=2'"
         )
+        print(
+            "Webhook deliveries to your subscriptions (POST .../subscriptions) are logged "
+            "on stderr."
+        )
+        _log_deliveries()
         print("Press Ctrl-C to stop.")
         print(f"KARD_BASE_URL={base_url}", flush=True)
         stop = asyncio.Event()
@@ -121,6 +137,15 @@ async def _serve(emulator: KardEmulator, host: str, port: int, *, cache_reads: b
         await stop.wait()
     finally:
         await runner.cleanup()
+
+
+def _log_deliveries() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    log = logging.getLogger("kard_async.testing")
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
 
 
 if __name__ == "__main__":

@@ -200,6 +200,7 @@ def build_app(emulator: KardEmulator, *, layer: Layer | None = None) -> web.Appl
     handler = _RequestHandler(emulator, ROUTER, _layered(layer))
     app[_HANDLER] = handler
     app.router.add_route("*", "/{tail:.*}", handler.handle)
+    app.cleanup_ctx.append(emulator._webhooks.serve)  # notifications are delivered from here
     return app
 
 

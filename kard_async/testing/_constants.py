@@ -8,6 +8,7 @@ from __future__ import annotations
 TEST_CLIENT_ID = "kard-test-client"
 TEST_CLIENT_SECRET = "kard-test-secret"
 TEST_ORGANIZATION_ID = "org-123"
+TEST_WEBHOOK_KEY = "kard-test-webhook-key"
 
 CATEGORY_NAMES: tuple[str, ...] = (
     "Arts & Entertainment",

@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from ._constants import TEST_CLIENT_ID, TEST_CLIENT_SECRET, TEST_ORGANIZATION_ID
+from ._constants import (
+    TEST_CLIENT_ID,
+    TEST_CLIENT_SECRET,
+    TEST_ORGANIZATION_ID,
+    TEST_WEBHOOK_KEY,
+)
 from ._faults import Fault
-from ._records import ReceivedEvent, RecordedRequest, TokenRequest
+from ._records import (
+    DeliveryAttempt,
+    EmittedNotification,
+    ReceivedEvent,
+    RecordedRequest,
+    TokenRequest,
+)
+from ._webhooks import DeliveryPolicy, Webhooks
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -49,7 +63,11 @@ class KardEmulator:
 
     ``token_ttl`` is the lifetime in seconds of newly issued tokens (settable at any time;
     ``reset()`` restores the constructor value). ``max_recorded_requests`` bounds
-    ``requests`` to the most recent N (default: keep everything), for long benchmark runs.
+    ``requests`` (and ``notifications`` and ``deliveries``) to the most recent N (default:
+    keep everything), for long benchmark runs.
+
+    Notifications are signed with ``webhook_key`` and delivered as ``delivery_policy``
+    says (both settable at any time; ``reset()`` restores them): see :meth:`notify`.
     """
 
     def __init__(
@@ -60,6 +78,8 @@ class KardEmulator:
         organization_id: str = TEST_ORGANIZATION_ID,
         token_ttl: float = 3600.0,
         max_recorded_requests: int | None = None,
+        webhook_key: str = TEST_WEBHOOK_KEY,
+        delivery_policy: DeliveryPolicy | None = None,
     ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret
@@ -79,6 +99,10 @@ class KardEmulator:
         self._faults: list[Fault] = []
         # (organization, user, placement) -> {slot id: last ACTIVATE time}
         self._activations: dict[tuple[str, str, str], dict[str, datetime]] = {}
+        self.webhook_key = webhook_key
+        self.delivery_policy = delivery_policy or DeliveryPolicy()
+        self._initial_webhooks = (self.webhook_key, self.delivery_policy)
+        self._webhooks = Webhooks(max_recorded_requests)
 
     # ------------------------------------------------------------------ public API
 
@@ -113,6 +137,8 @@ class KardEmulator:
             self._faults.clear()
             self._activations.clear()
             self.token_ttl = self._initial_token_ttl
+            self.webhook_key, self.delivery_policy = self._initial_webhooks
+        self._webhooks.reset()
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -137,6 +163,70 @@ class KardEmulator:
         """``len(attribution_events)`` without decoding anything (cheap for benchmarks)."""
         with self._lock:
             return self._event_count
+
+    # ------------------------------------------------------------------ notifications
+
+    def notify(
+        self,
+        event_name: str,
+        attributes: Mapping[str, Any],
+        *,
+        relationships: Mapping[str, Any] | None = None,
+        notification_id: str | None = None,
+        organization_id: str | None = None,
+    ) -> EmittedNotification:
+        """Emit a notification, as Kard does when a reward is earned, an audit changes, ...
+
+        The body is ``{"data": {"type": event_name, "id", "attributes", "relationships"},
+        "meta": {"issuerId", "issuerName"}}`` as compact JSON, signed with ``webhook_key``.
+        It is POSTed in the background to every enabled subscription of ``event_name`` of
+        the organization (default: this emulator's), retried with backoff on a failure or a
+        non-2xx answer; this call returns at once. ``notification_id`` is ``data.id``
+        (default: a new UUID). Any type may be sent, including ones no client knows yet.
+        Raises RuntimeError if a subscription wants it but the emulator is not being served.
+        """
+        if not isinstance(event_name, str) or not event_name:
+            raise ValueError(f"event_name must be a non-empty string, got {event_name!r}")
+        return self._webhooks.notify(
+            organization_id or self.organization_id,
+            event_name,
+            attributes,
+            relationships,
+            notification_id,
+            self.webhook_key,
+            self.delivery_policy,
+        )
+
+    @property
+    def notifications(self) -> list[EmittedNotification]:
+        """Every notification emitted since the last reset, oldest first."""
+        return self._webhooks.notifications
+
+    @property
+    def deliveries(self) -> list[DeliveryAttempt]:
+        """Every delivery attempt since the last reset, in the order they ended."""
+        return self._webhooks.attempts
+
+    @property
+    def pending_deliveries(self) -> int:
+        """Deliveries (one per notification and subscription) not finished yet, retries
+        and waits between them included."""
+        return self._webhooks.pending
+
+    async def wait_for_deliveries(self, timeout: float = 10.0) -> list[DeliveryAttempt]:
+        """Wait (on any event loop) until no delivery is pending; return :attr:`deliveries`.
+
+        Raises TimeoutError after ``timeout`` seconds. Polls: a receiver served by the
+        awaiting loop keeps running meanwhile.
+        """
+        deadline = time.monotonic() + timeout
+        while self._webhooks.pending:
+            if time.monotonic() >= deadline:
+                raise TimeoutError(
+                    f"{self._webhooks.pending} deliveries still pending after {timeout} s"
+                )
+            await asyncio.sleep(0.01)
+        return self._webhooks.attempts
 
     # ------------------------------------------------------------------ used by the app
 

@@ -40,3 +40,42 @@ class ReceivedEvent:
     source: str
     type: str
     attributes: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class EmittedNotification:
+    """One notification the emulator emitted (``KardEmulator.notify``, or a trigger such as a
+    rewarded transaction), whether or not a subscription wanted it.
+
+    ``body`` is exactly the bytes POSTed to each subscriber, ``signature`` the
+    ``notify-signature`` sent with them; ``subscription_ids`` are the enabled subscriptions
+    it is delivered to.
+    """
+
+    organization_id: str
+    event_name: str
+    id: str
+    body: bytes
+    signature: str
+    subscription_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryAttempt:
+    """One POST of a notification to a subscription's webhook URL.
+
+    ``attempt`` counts from 1; ``status`` is the receiver's HTTP status, or None when there
+    was no answer (``error`` says why: refused, timed out, ...). ``delivered`` is a 2xx.
+    """
+
+    notification_id: str
+    event_name: str
+    subscription_id: str
+    url: str
+    attempt: int
+    status: int | None
+    error: str | None = None
+
+    @property
+    def delivered(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
