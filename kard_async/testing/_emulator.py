@@ -14,6 +14,7 @@ import msgspec
 
 from ._constants import TEST_CLIENT_ID, TEST_CLIENT_SECRET, TEST_ORGANIZATION_ID
 from ._faults import Fault
+from ._organizations import Organizations
 from ._records import ReceivedEvent, RecordedRequest, TokenRequest
 
 if TYPE_CHECKING:
@@ -50,6 +51,9 @@ class KardEmulator:
     ``token_ttl`` is the lifetime in seconds of newly issued tokens (settable at any time;
     ``reset()`` restores the constructor value). ``max_recorded_requests`` bounds
     ``requests`` to the most recent N (default: keep everything), for long benchmark runs.
+
+    ``network_blocked``: set it to a message and ``GET /v2/ping`` answers HTTP 403 with it,
+    as Kard does for a network it refuses (``reset()`` clears it).
     """
 
     def __init__(
@@ -79,6 +83,8 @@ class KardEmulator:
         self._faults: list[Fault] = []
         # (organization, user, placement) -> {slot id: last ACTIVATE time}
         self._activations: dict[tuple[str, str, str], dict[str, datetime]] = {}
+        self._organizations = Organizations(organization_id)
+        self.network_blocked: str | None = None
 
     # ------------------------------------------------------------------ public API
 
@@ -112,6 +118,8 @@ class KardEmulator:
             self._event_count = 0
             self._faults.clear()
             self._activations.clear()
+            self._organizations.reset(self.organization_id)
+            self.network_blocked = None
             self.token_ttl = self._initial_token_ttl
 
     @property
