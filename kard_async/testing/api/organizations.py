@@ -222,12 +222,12 @@ def create_child(call: Call) -> Document:
     changes = _child_changes(attributes, create=True)
     child_id = call.emulator._organizations.new_child_id()
     with _organization(call) as org:
-        for other in org.children.values():
+        for other_id, other in org.children.items():
             if other["name"].casefold() == changes["name"].casefold():
-                raise ApiError(409, f"a child organization named {changes['name']!r} exists")
+                raise ApiError(409, f"child organization {other_id} is named {other['name']!r}")
             if "externalId" in changes and other.get("externalId") == changes["externalId"]:
                 raise ApiError(
-                    409, f"a child organization has externalId {changes['externalId']!r}"
+                    409, f"child organization {other_id} has externalId {other['externalId']!r}"
                 )
         child = {"name": changes["name"], "bins": list(org.attributes["bins"])}
         child.update(changes)
