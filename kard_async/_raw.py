@@ -125,6 +125,11 @@ class _RawRequester(Requester):
                 f"{turn.what}() makes more than one request; with_raw_response applies to "
                 "methods that make one (the second request was not sent)"
             )
+        if not callable(getattr(call.decoder, "decode", None)):
+            raise TypeError(
+                f"{turn.what}() streams its response; with_raw_response applies to methods "
+                "whose response is read whole (nothing was sent)"
+            )
         turn.sent = True
         seen: list[ResponseInfo] = []
         hook = self.options.on_response

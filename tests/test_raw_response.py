@@ -19,6 +19,7 @@ from kard_async import (
     ResponseInfo,
     ResponseValidationError,
 )
+from kard_async._call import Call
 from kard_async.models import (
     ChildOrganizationsPage,
     Job,
@@ -185,6 +186,20 @@ async def test_a_second_request_is_never_sent(kard: AsyncKard, kard_emulator: Ka
         await resource.with_raw_response.both()
     assert len(api_requests(kard_emulator)) == 1
     assert (await resource.both()).status == "OK"  # the resource itself is unchanged
+
+
+class _Streams(AsyncResource):
+    async def download(self) -> Any:
+        # A response consumed as it arrives (a file download) has no whole-body decoder.
+        return await self._requester.send(Call("GET", "/v2/ping", object()))  # type: ignore[arg-type]
+
+
+async def test_a_streamed_response_is_refused_before_sending(
+    kard: AsyncKard, kard_emulator: KardEmulator
+) -> None:
+    with pytest.raises(TypeError, match=r"download\(\) streams its response.*nothing was sent"):
+        await _Streams(kard._requester).with_raw_response.download()
+    assert api_requests(kard_emulator) == []
 
 
 def test_the_blocking_client(kard_server: EmulatorServer) -> None:
