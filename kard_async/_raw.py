@@ -177,7 +177,7 @@ class AsyncWithRawResponse:
         function: Callable[..., Any] = method
         what = f"{owner.__name__}.{name}"
 
-        @functools.wraps(function)
+        @functools.wraps(getattr(resource, name))  # its signature, without self
         async def call(*args: Any, **kwargs: Any) -> AsyncRawResponse[Any]:
             base = resource._requester
             turn = _Turn(what)
