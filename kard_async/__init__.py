@@ -60,3 +60,9 @@ __all__ = [
     "WebhookSignatureError",
     "__version__",
 ]
+
+from ._blocking import RawResponse
+from ._errors import NetworkBlockedError
+from ._raw import AsyncRawResponse
+
+__all__ += ["AsyncRawResponse", "NetworkBlockedError", "RawResponse"]  # organizations, ping, raw

@@ -14,6 +14,7 @@ import aiohttp
 
 from ._auth import ClientCredentials, StaticToken, TokenSource, TokenStyle
 from ._errors import InvalidParameterError
+from ._raw import AsyncWithRawResponse
 from ._requester import Requester
 from ._retry import RetryPolicy
 from ._transport import RequestOptions, ResponseInfo, Transport
@@ -29,7 +30,11 @@ from ._validate import (
     require_str,
 )
 from ._version import __version__
+from .models.ping import Ping
+from .resources.auth import AsyncAuth
 from .resources.notifications import AsyncNotifications
+from .resources.organizations import AsyncOrganizations
+from .resources.ping import AsyncPing
 from .resources.users import AsyncUsers
 
 Environment = Literal["production", "sandbox"]
@@ -168,6 +173,30 @@ class AsyncKard:
     def notifications(self) -> AsyncNotifications:
         """Webhook notification subscriptions (receiving them: :mod:`kard_async.webhooks`)."""
         return AsyncNotifications(self._requester)
+
+    @cached_property
+    def organizations(self) -> AsyncOrganizations:
+        """Your organization, its child organizations, content strategies and placements."""
+        return AsyncOrganizations(self._requester)
+
+    @cached_property
+    def auth(self) -> AsyncAuth:
+        """The bearer token the client sends, for callers who must hand it on."""
+        return AsyncAuth(self._requester)
+
+    async def ping(self) -> Ping:
+        """Check that the API answers, with this client's token (fetched first if needed):
+        ``.message`` (``"Ping successful"``), ``.status`` (``"OK"``) and ``.timestamp`` (the
+        server's time, as text). A network Kard refuses raises
+        :class:`~kard_async.NetworkBlockedError` (HTTP 403) with the server's message."""
+        return await AsyncPing(self._requester).ping()
+
+    @property
+    def with_raw_response(self) -> AsyncWithRawResponse:
+        """The client's own API calls (``ping``), answering with the HTTP response of the
+        call: ``status``, ``headers``, ``request_id``, ``content``, and ``parse()`` for the
+        decoded value. Resources have theirs: ``kard.<resource>.with_raw_response``."""
+        return AsyncWithRawResponse(AsyncPing(self._requester))
 
     @staticmethod
     def _token_source(

@@ -25,6 +25,7 @@ __all__ = [
     "InvalidParameterError",
     "KardError",
     "MultiStatusError",
+    "NetworkBlockedError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -174,6 +175,59 @@ class AuthenticationError(APIStatusError):
 
 class PermissionDeniedError(APIStatusError):
     """HTTP 403: the credentials may not access this organization or resource."""
+
+
+class NetworkBlockedError(PermissionDeniedError):
+    """HTTP 403 from ``kard.ping()``: Kard refuses requests from this network (an address not
+    on your allowlist, for instance). ``message`` is the server's own explanation."""
+
+    def __init__(
+        self,
+        *,
+        method: str,
+        path: str,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+        errors: list[ErrorObject],
+        request_id: str | None,
+    ) -> None:
+        super().__init__(
+            method=method,
+            path=path,
+            status=status,
+            headers=headers,
+            body=body,
+            errors=errors,
+            request_id=request_id,
+        )
+        try:
+            self.message: str = _BLOCKED.decode(body).message
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            self.message = _excerpt(body)
+        text = f"{method} {path}: the network is blocked (HTTP {status}): {self.message}"
+        self.args = (text + (f" (request id {request_id})" if request_id else ""),)
+
+    @classmethod
+    def from_error(cls, error: APIStatusError) -> NetworkBlockedError:
+        blocked = cls(
+            method=error.method,
+            path=error.path,
+            status=error.status,
+            headers=error.headers,
+            body=error.body,
+            errors=error.errors,
+            request_id=error.request_id,
+        )
+        blocked.retry_after = error.retry_after
+        return blocked
+
+
+class _Blocked(msgspec.Struct, gc=False):
+    message: str
+
+
+_BLOCKED = msgspec.json.Decoder(_Blocked)
 
 
 class NotFoundError(APIStatusError):

@@ -14,7 +14,8 @@ methods have the same parameters, defaults, annotations and docstrings:
 * a method returning ``AsyncPaginator[I, P]``: return a ``Paginator[I, P]``, the first page
   already fetched, iterating every item of every page;
 * a namespace: the twin namespace, resolved from the client by attribute path;
-* ``@property``: read from the async twin;
+* ``@property``: read from the async twin; one whose type is an ``AsyncX`` view of the
+  package (``with_raw_response``) returns the twin view ``X``, bound like a namespace;
 * on the client: ``__init__`` builds the ``AsyncKard`` on the loop thread, a method returning
   ``AsyncKard`` (``with_options``) returns a ``Kard`` sharing the loop and the pool, and
   ``aclose``/``__aenter__``/``__aexit__`` become ``close``/``__enter__``/``__exit__``.
@@ -43,7 +44,7 @@ PACKAGE = "kard_async"
 CLIENT = ("kard_async._client", "AsyncKard")
 OUTPUT = ROOT / PACKAGE / "_sync"
 RUNTIME = "kard_async._blocking"
-RUNTIME_NAMES = "ClientHandle, Paginator, SyncResource, connect, mirror_repr"
+RUNTIME_NAMES = "ClientHandle, Paginator, SyncResource, WithRawResponse, connect, mirror_repr"
 PAGINATOR = "AsyncPaginator"
 LIFECYCLE = {"aclose": "close", "__aenter__": "__enter__", "__aexit__": "__exit__"}
 HEADER = (
@@ -148,7 +149,14 @@ def _decorators(method: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
 
 def _namespace(method: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
     """The class a ``@cached_property`` namespace returns (an ``AsyncX`` class)."""
-    if "cached_property" not in _decorators(method) or not isinstance(method.returns, ast.Name):
+    if "cached_property" not in _decorators(method):
+        return None
+    return _async_class(method)
+
+
+def _async_class(method: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    """The ``AsyncX`` class a method or property is annotated to return, if any."""
+    if not isinstance(method.returns, ast.Name):
         return None
     name = method.returns.id
     return name if sync_name(name) != name else None
@@ -233,7 +241,12 @@ def _twin(
         value = _expr(f"{sync_name(child)}(self._handle, (*self._path, {name!r}))")
         return _function(name, args, returns, [ast.Return(value)], doc, ["cached_property"])
     if "property" in decorators:
-        value = ast.Attribute(_expr("self._target()"), name)
+        view = _async_class(method)
+        value = (
+            _expr(f"{sync_name(view)}(self._handle, (*self._path, {name!r}))")
+            if view is not None
+            else ast.Attribute(_expr("self._target()"), name)
+        )
         return _function(name, args, returns, [ast.Return(value)], doc, ["property"])
     if is_client and name == "__init__":
         factory = ast.Lambda(
@@ -405,8 +418,11 @@ def _ruff(files: dict[Path, str]) -> dict[Path, str]:
         ruff = [sys.executable, "-m", "ruff"]
         config = ["--config", str(Path(__file__).resolve().parent.parent / "pyproject.toml")]
         # As if in place, so that first-party imports sort as they will in the package.
+        # Unused imports go first: sorting first would wrap a long runtime import line
+        # that is short once its unused names are gone.
         for command in (
-            [*ruff, "check", *config, "--fix-only", "--select", "F401,I", "--quiet", tmp],
+            [*ruff, "check", *config, "--fix-only", "--select", "F401", "--quiet", tmp],
+            [*ruff, "check", *config, "--fix-only", "--select", "I", "--quiet", tmp],
             [*ruff, "format", *config, "--quiet", tmp],
         ):
             subprocess.run(command, check=True, cwd=ROOT)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Generic, TypeVar
 
 from .portal import ClientHandle
+from .raw import WithRawResponse
 
 T = TypeVar("T")
 
@@ -18,6 +19,14 @@ class SyncResource(Generic[T]):
     def __init__(self, handle: ClientHandle, path: tuple[str, ...]) -> None:
         self._handle = handle
         self._path = path
+
+    @property
+    def with_raw_response(self) -> WithRawResponse:
+        """The same API methods, answering with the HTTP response of the call: ``status``,
+        ``headers``, ``request_id``, ``content``, and ``parse()`` for the decoded value
+        (``kard.users.rewards.with_raw_response.offers("u1")``; a list method answers with
+        its first page). Errors raise as usual."""
+        return WithRawResponse(self._handle, (*self._path, "with_raw_response"))
 
     def _target(self) -> T:
         target: Any = self._handle.client()

@@ -17,10 +17,7 @@ from kard_async.models.attributions import (
 )
 from kard_async.models.common import Job
 from kard_async.models.rewards import ComponentType
-from kard_async.resources.attributions import (
-    AsyncAttributions,
-    EventsInput,
-)
+from kard_async.resources.attributions import AsyncAttributions, EventsInput
 
 
 class Attributions(SyncResource[AsyncAttributions]):

@@ -12,17 +12,15 @@ from types import TracebackType
 import aiohttp
 
 from kard_async._auth import TokenStyle
-from kard_async._blocking import connect, mirror_repr
-from kard_async._client import (
-    DEFAULT_MAX_RESPONSE_SIZE,
-    DEFAULT_TIMEOUT,
-    AsyncKard,
-    Environment,
-)
+from kard_async._blocking import WithRawResponse, connect, mirror_repr
+from kard_async._client import DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_TIMEOUT, AsyncKard, Environment
 from kard_async._retry import RetryPolicy
 from kard_async._transport import ResponseInfo
+from kard_async.models.ping import Ping
 
+from .auth import Auth
 from .notifications import Notifications
+from .organizations import Organizations
 from .users import Users
 
 
@@ -132,6 +130,30 @@ class Kard:
     def notifications(self) -> Notifications:
         """Webhook notification subscriptions (receiving them: :mod:`kard_async.webhooks`)."""
         return Notifications(self._handle, (*self._path, "notifications"))
+
+    @cached_property
+    def organizations(self) -> Organizations:
+        """Your organization, its child organizations, content strategies and placements."""
+        return Organizations(self._handle, (*self._path, "organizations"))
+
+    @cached_property
+    def auth(self) -> Auth:
+        """The bearer token the client sends, for callers who must hand it on."""
+        return Auth(self._handle, (*self._path, "auth"))
+
+    def ping(self) -> Ping:
+        """Check that the API answers, with this client's token (fetched first if needed):
+        ``.message`` (``"Ping successful"``), ``.status`` (``"OK"``) and ``.timestamp`` (the
+        server's time, as text). A network Kard refuses raises
+        :class:`~kard_async.NetworkBlockedError` (HTTP 403) with the server's message."""
+        return self._handle.run(self._target().ping())
+
+    @property
+    def with_raw_response(self) -> WithRawResponse:
+        """The client's own API calls (``ping``), answering with the HTTP response of the
+        call: ``status``, ``headers``, ``request_id``, ``content``, and ``parse()`` for the
+        decoded value. Resources have theirs: ``kard.<resource>.with_raw_response``."""
+        return WithRawResponse(self._handle, (*self._path, "with_raw_response"))
 
     @property
     def base_url(self) -> str:

@@ -9,11 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kard_async._blocking import SyncResource
-from kard_async.models.notifications import (
-    NotificationType,
-    Subscription,
-    SubscriptionRequest,
-)
+from kard_async.models.notifications import NotificationType, Subscription, SubscriptionRequest
 from kard_async.resources.subscriptions import AsyncSubscriptions
 
 

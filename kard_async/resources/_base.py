@@ -15,6 +15,7 @@ from .. import _query
 from .._call import Call
 from .._pagination import AsyncPaginator
 from .._query import QueryValue
+from .._raw import AsyncWithRawResponse
 from .._requester import Requester
 from .._validate import require_id
 from ..models._base import Page, decoder_for
@@ -27,6 +28,19 @@ Query = Sequence[tuple[str, QueryValue]]
 class AsyncResource:
     def __init__(self, requester: Requester) -> None:
         self._requester = requester
+
+    @property
+    def with_raw_response(self) -> AsyncWithRawResponse:
+        """The same API methods, answering with the HTTP response of the call: ``status``,
+        ``headers``, ``request_id``, ``content``, and ``parse()`` for the decoded value
+        (``kard.users.rewards.with_raw_response.offers("u1")``; a list method answers with
+        its first page). Errors raise as usual."""
+        return AsyncWithRawResponse(self)
+
+    def _with_requester(self, requester: Requester) -> AsyncResource:
+        """This resource, sending through ``requester`` (a subclass with other constructor
+        arguments overrides this)."""
+        return type(self)(requester)
 
     # --- paths ---
 
@@ -70,8 +84,8 @@ class AsyncResource:
     ) -> T:
         return await self._write("PATCH", path, (), body, cast_to, unwrap)
 
-    async def _delete(self, path: str, *, cast_to: type[T]) -> T:
-        return await self._write("DELETE", path, (), None, cast_to, False)
+    async def _delete(self, path: str, *, cast_to: type[T], unwrap: bool = False) -> T:
+        return await self._write("DELETE", path, (), None, cast_to, unwrap)
 
     async def _write(
         self,

@@ -82,3 +82,32 @@ MAX_ATTRIBUTION_EVENTS = 100
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 10
 DEFAULT_RADIUS_MILES = 10
+
+# Organization management (§9, §16): children, content strategies, placements.
+ORG_LIST_MAX_PAGE_SIZE = 200  # also the default page size of these lists
+CONTENT_STRATEGY_SORTS: tuple[str, ...] = (
+    "NEWLY_LIVE",
+    "EXPIRING_SOON",
+    "HIGHEST_CASHBACK",
+    "PERSONALIZED",
+    "OFFERS_NEAR_YOU",
+)
+OFFER_FEATURES: tuple[str, ...] = ("INTERACTIVE",)
+PLACEMENT_TYPES: tuple[str, ...] = (
+    "placement",
+    "placementPushNotification",
+    "placementEmail",
+    "placementBatchActivation",
+    "placementGroup",
+)
+PLACEMENT_STATUSES: tuple[str, ...] = ("ACTIVE", "INACTIVE")
+CADENCE_FREQUENCIES: tuple[str, ...] = ("DAILY", "WEEKLY", "MONTHLY")
+DAYS_OF_WEEK: tuple[str, ...] = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+WEEKS_OF_MONTH: tuple[str, ...] = ("FIRST", "LAST")
+ORG_PLACEMENT_INCLUDES: tuple[str, ...] = (
+    "contentStrategy",
+    "slots",
+    "slots.placement",
+    "slots.placement.contentStrategy",
+)
+MAX_SLOT_DESCRIPTION = 50

@@ -21,6 +21,7 @@ from ._constants import (
     TEST_WEBHOOK_KEY,
 )
 from ._faults import Fault
+from ._organizations import Organizations
 from ._records import (
     DeliveryAttempt,
     EmittedNotification,
@@ -68,6 +69,9 @@ class KardEmulator:
 
     Notifications are signed with ``webhook_key`` and delivered as ``delivery_policy``
     says (both settable at any time; ``reset()`` restores them): see :meth:`notify`.
+
+    ``network_blocked``: set it to a message and ``GET /v2/ping`` answers HTTP 403 with it,
+    as Kard does for a network it refuses (``reset()`` clears it).
     """
 
     def __init__(
@@ -103,6 +107,8 @@ class KardEmulator:
         self.delivery_policy = delivery_policy or DeliveryPolicy()
         self._initial_webhooks = (self.webhook_key, self.delivery_policy)
         self._webhooks = Webhooks(max_recorded_requests)
+        self._organizations = Organizations(organization_id)
+        self.network_blocked: str | None = None
 
     # ------------------------------------------------------------------ public API
 
@@ -136,6 +142,8 @@ class KardEmulator:
             self._event_count = 0
             self._faults.clear()
             self._activations.clear()
+            self._organizations.reset(self.organization_id)
+            self.network_blocked = None
             self.token_ttl = self._initial_token_ttl
             self.webhook_key, self.delivery_policy = self._initial_webhooks
         self._webhooks.reset()

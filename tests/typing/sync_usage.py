@@ -100,3 +100,42 @@ def errors(kard: Kard) -> int | None:
     warning: type[UserWarning] = SyncInAsyncWarning
     del warning
     return 0
+
+
+def organizations(kard: Kard) -> list[str]:
+    # Imported here, so that this block stays apart from the other areas' imports.
+    from typing import Any
+
+    from kard_async import NetworkBlockedError, RawResponse
+    from kard_async.models import (
+        Cadence,
+        ChildOrganization,
+        ChildOrganizationsPage,
+        EmailPlacementSpec,
+        Organization,
+        Ping,
+        Placement,
+        PlacementDetail,
+        PlacementsPage,
+    )
+
+    organization: Organization = kard.organizations.get()
+    children: Paginator[ChildOrganization, ChildOrganizationsPage] = (
+        kard.organizations.children.list(page_size=10)
+    )
+    placements: Paginator[Placement, PlacementsPage] = kard.organizations.placements.list()
+    made: Placement = kard.organizations.placements.create(
+        EmailPlacementSpec(name="Mail", available_slots=3, cadence=Cadence(frequency="WEEKLY"))
+    )
+    detail: PlacementDetail = kard.organizations.placements.get(made.id, include=["slots"])
+    token: str = kard.auth.token()
+    try:
+        answer: Ping = kard.ping()
+    except NetworkBlockedError as error:
+        return [error.message]
+    raw: RawResponse[Any] = kard.users.rewards.with_raw_response.offers("user-1")
+    status: int = raw.status
+    del detail, status
+    return [organization.name, token, answer.status, *(c.name for c in children)] + [
+        p.id for p in placements
+    ]

@@ -5,6 +5,6 @@ listed here.
 """
 
 from .._routing import Router
-from . import attributions, auth, notifications, rewards
+from . import attributions, auth, notifications, organizations, ping, rewards
 
-ROUTER = Router((auth, rewards, attributions, notifications))
+ROUTER = Router((auth, rewards, attributions, notifications, organizations, ping))
