@@ -254,6 +254,7 @@ NEW_METHODS = '''
 '''
 
 
+@pytest.mark.skipif(importlib.util.find_spec("ruff") is None, reason="ruff is not installed")
 def test_a_new_async_method_gets_its_twin_without_generator_changes(tmp_path: Path) -> None:
     shutil.copytree(
         ROOT / "kard_async",

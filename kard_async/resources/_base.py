@@ -42,9 +42,11 @@ class AsyncResource:
 
     # --- calls ---
 
-    async def _get(self, path: str, *, query: Query = (), cast_to: type[T]) -> T:
+    async def _get(
+        self, path: str, *, query: Query = (), cast_to: type[T], unwrap: bool = False
+    ) -> T:
         return await self._requester.send(
-            Call("GET", path, decoder_for(cast_to), query=_query.encode(query))
+            Call("GET", path, decoder_for(cast_to, unwrap=unwrap), query=_query.encode(query))
         )
 
     async def _post(
@@ -68,8 +70,8 @@ class AsyncResource:
     ) -> T:
         return await self._write("PATCH", path, (), body, cast_to, unwrap)
 
-    async def _delete(self, path: str, *, cast_to: type[T]) -> T:
-        return await self._write("DELETE", path, (), None, cast_to, False)
+    async def _delete(self, path: str, *, cast_to: type[T], unwrap: bool = False) -> T:
+        return await self._write("DELETE", path, (), None, cast_to, unwrap)
 
     async def _write(
         self,
