@@ -21,7 +21,8 @@ It prints the base URL and test credentials; point the library or the other comm
          KARD_CLIENT_SECRET=kard-test-secret KARD_ORGANIZATION_ID=org-123
   kard-async locations user-123 --lat 39.9526 --lon -75.1652 --radius 2
 
-Any user id works; the data (offers, ~340 locations in ten US metros) is the same every run.
+Any user id works (with --strict-users, rewards and audits need a user enrolled with
+POST .../users first); the data (offers, ~340 locations in ten US metros) is the same every run.
 Stop it with Ctrl-C.
 """
 

@@ -51,6 +51,12 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         "(for load tests and benchmarks)",
     )
     parser.add_argument(
+        "--strict-users",
+        action="store_true",
+        help="answer 404 to rewards and audits for a user never enrolled with POST .../users "
+        "(default: any user id works)",
+    )
+    parser.add_argument(
         "--max-recorded-requests",
         type=int,
         default=10_000,
@@ -70,7 +76,9 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:
             parser.error(f"--fault {spec!r}: {exc}")
     emulator = KardEmulator(
-        token_ttl=args.token_ttl, max_recorded_requests=args.max_recorded_requests
+        token_ttl=args.token_ttl,
+        max_recorded_requests=args.max_recorded_requests,
+        strict_users=args.strict_users,
     )
     for fault in faults:
         emulator.inject(fault)

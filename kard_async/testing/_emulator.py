@@ -1,20 +1,21 @@
-"""``KardEmulator``: all mutable state (tokens, records, faults, activations)."""
+"""``KardEmulator``: all mutable state (tokens, records, faults, activations, users, audits)."""
 
 from __future__ import annotations
 
+import copy
 import math
 import secrets
 import threading
 import time
 from collections import deque
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from ._constants import TEST_CLIENT_ID, TEST_CLIENT_SECRET, TEST_ORGANIZATION_ID
 from ._faults import Fault
-from ._records import ReceivedEvent, RecordedRequest, TokenRequest
+from ._records import ReceivedAudit, ReceivedEvent, RecordedRequest, TokenRequest
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -50,6 +51,11 @@ class KardEmulator:
     ``token_ttl`` is the lifetime in seconds of newly issued tokens (settable at any time;
     ``reset()`` restores the constructor value). ``max_recorded_requests`` bounds
     ``requests`` to the most recent N (default: keep everything), for long benchmark runs.
+
+    Users enrolled with ``POST .../users`` are kept (``users``). Other endpoints serve any
+    user id, enrolled or not, unless ``strict_users`` is set (at any time, like
+    ``token_ttl``): then those that document a 404 (rewards, audits) answer it for a user
+    never enrolled.
     """
 
     def __init__(
@@ -60,12 +66,15 @@ class KardEmulator:
         organization_id: str = TEST_ORGANIZATION_ID,
         token_ttl: float = 3600.0,
         max_recorded_requests: int | None = None,
+        strict_users: bool = False,
     ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret
         self.organization_id = organization_id
         self.token_ttl = token_ttl
         self._initial_token_ttl = token_ttl
+        self.strict_users = strict_users
+        self._initial_strict_users = strict_users
         self._lock = threading.Lock()
         self._tokens: dict[str, tuple[str, float]] = {}
         self._requests: deque[RecordedRequest] = deque(maxlen=max_recorded_requests)
@@ -79,6 +88,10 @@ class KardEmulator:
         self._faults: list[Fault] = []
         # (organization, user, placement) -> {slot id: last ACTIVATE time}
         self._activations: dict[tuple[str, str, str], dict[str, datetime]] = {}
+        self._users: dict[tuple[str, str], dict[str, Any]] = {}  # (org, user) -> attributes
+        self._audits: list[ReceivedAudit] = []
+        self._audited: set[tuple[str, str, str]] = set()  # (org, user, transaction id)
+        self._web_view_tokens: dict[str, tuple[str, str]] = {}  # token -> (org, user)
 
     # ------------------------------------------------------------------ public API
 
@@ -112,7 +125,12 @@ class KardEmulator:
             self._event_count = 0
             self._faults.clear()
             self._activations.clear()
+            self._users.clear()
+            self._audits.clear()
+            self._audited.clear()
+            self._web_view_tokens.clear()
             self.token_ttl = self._initial_token_ttl
+            self.strict_users = self._initial_strict_users
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -138,7 +156,80 @@ class KardEmulator:
         with self._lock:
             return self._event_count
 
+    @property
+    def users(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """Enrolled users: ``(organization id, user id) -> attributes`` (wire names)."""
+        with self._lock:
+            return copy.deepcopy(self._users)
+
+    def enroll_user(
+        self,
+        user_id: str,
+        attributes: dict[str, Any] | None = None,
+        *,
+        organization_id: str | None = None,
+    ) -> None:
+        """Enroll a user directly (test setup), as ``POST .../users`` would."""
+        key = (organization_id or self.organization_id, user_id)
+        with self._lock:
+            self._users[key] = copy.deepcopy(attributes or {"enrolledRewards": ["CARDLINKED"]})
+
+    @property
+    def audits(self) -> list[ReceivedAudit]:
+        with self._lock:
+            return list(self._audits)
+
+    def web_view_token_owner(self, token: str) -> tuple[str, str] | None:
+        """``(organization id, user id)`` of a WebView token this emulator issued."""
+        with self._lock:
+            return self._web_view_tokens.get(token)
+
     # ------------------------------------------------------------------ used by the app
+
+    def _enroll(self, organization_id: str, user_id: str, attributes: dict[str, Any]) -> bool:
+        """Enroll a new user; False if the id is already enrolled."""
+        with self._lock:
+            if (organization_id, user_id) in self._users:
+                return False
+            self._users[organization_id, user_id] = attributes
+            return True
+
+    def _user(self, organization_id: str, user_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            found = self._users.get((organization_id, user_id))
+            return copy.deepcopy(found) if found is not None else None
+
+    def _is_enrolled(self, organization_id: str, user_id: str) -> bool:
+        with self._lock:
+            return (organization_id, user_id) in self._users
+
+    def _replace_user(self, organization_id: str, user_id: str, attributes: dict[str, Any]) -> bool:
+        """Store ``attributes`` for an enrolled user; False if it is not enrolled."""
+        with self._lock:
+            if (organization_id, user_id) not in self._users:
+                return False
+            self._users[organization_id, user_id] = attributes
+            return True
+
+    def _delete_user(self, organization_id: str, user_id: str) -> bool:
+        with self._lock:
+            return self._users.pop((organization_id, user_id), None) is not None
+
+    def _open_audit(self, audit: ReceivedAudit) -> bool:
+        """Record an audit; False if one is already open for its transaction."""
+        key = (audit.organization_id, audit.user_id, audit.attributes["transactionId"])
+        with self._lock:
+            if key in self._audited:
+                return False
+            self._audited.add(key)
+            self._audits.append(audit)
+            return True
+
+    def _issue_web_view_token(self, organization_id: str, user_id: str) -> str:
+        token = secrets.token_urlsafe(32)
+        with self._lock:
+            self._web_view_tokens[token] = (organization_id, user_id)
+        return token
 
     def _record_request(self, record: RecordedRequest) -> None:
         with self._lock:

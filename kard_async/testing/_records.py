@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 
@@ -40,3 +41,17 @@ class ReceivedEvent:
     source: str
     type: str
     attributes: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedAudit:
+    """One audit the emulator opened: ``id`` is its audit request id, ``attributes`` the
+    request's (``auditCode``, ``merchantName``, ``auditDescription``, ``transactionId``),
+    ``status`` is ``"NEW"``; what an ``auditUpdate`` notification reports."""
+
+    organization_id: str
+    user_id: str
+    id: str
+    attributes: dict[str, Any]
+    status: str
+    received_at: datetime
