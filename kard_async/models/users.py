@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import msgspec
 
 from .._errors import InvalidParameterError
-from .._validate import require_id
+from .._validate import nested, require_id
 from ._base import Model
 from .attributions import _Request
 from .common import MultiStatus
@@ -221,11 +221,7 @@ def _from_wire(name: str, obj: Mapping[str, Any], cls: type[T]) -> T:
     except msgspec.ValidationError as error:
         cause = error.__cause__
         if isinstance(cause, InvalidParameterError):
-            if not name:
-                raise cause from None
-            raise InvalidParameterError(
-                f"{name}.{cause.parameter}", cause.value, cause.allowed
-            ) from None
+            raise (nested(name, cause) if name else cause) from None
         message, _, where = str(error).partition(" - at `$")
         field = where.rstrip("`").lstrip(".")
         missing = _MISSING.match(message)

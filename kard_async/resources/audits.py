@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._errors import InvalidParameterError
+from .._validate import nested
 from ..models.users import Audit, AuditsCreated, as_audit, encode_audits
 from ._base import AsyncResource
 
@@ -23,9 +24,7 @@ def prepare_audits(audits: Sequence[Audit | Mapping[str, Any]]) -> list[Audit]:
         try:
             audit = as_audit(given)
         except InvalidParameterError as error:
-            raise InvalidParameterError(
-                f"audits[{index}].{error.parameter}", error.value, error.allowed
-            ) from None
+            raise nested(f"audits[{index}]", error, "audit") from None
         seen = first.setdefault(audit.transaction_id, index)
         if seen != index:
             raise InvalidParameterError(

@@ -11,7 +11,7 @@ from typing import Any, Union
 from .. import _query, bulk
 from .._errors import InvalidParameterError
 from .._query import path as url_path
-from .._validate import require_id
+from .._validate import nested, require_id
 from ..bulk import BatchSpec, BulkProgress, BulkReport
 from ..models.common import ResourceIdentifier
 from ..models.users import (
@@ -51,9 +51,7 @@ def prepare_users(users: Sequence[User | Mapping[str, Any]]) -> list[User]:
         try:
             user = as_user(given)
         except InvalidParameterError as error:
-            raise InvalidParameterError(
-                f"users[{index}].{error.parameter}", error.value, error.allowed
-            ) from None
+            raise nested(f"users[{index}]", error, "user") from None
         seen = first.setdefault(user.id, index)
         if seen != index:
             raise InvalidParameterError(
@@ -227,7 +225,7 @@ def _same_user(user_id: str, user: User | Mapping[str, Any]) -> User:
     try:
         checked = as_user(user)
     except InvalidParameterError as error:
-        raise InvalidParameterError(f"user.{error.parameter}", error.value, error.allowed) from None
+        raise nested("user", error, "user") from None
     if checked.id != user_id:
         raise InvalidParameterError(
             "user.id", checked.id, f"must be the user_id of the call ({user_id!r})"
