@@ -112,7 +112,7 @@ TINY = Profile(
     memory_users=20,
 )
 
-MEASURES = ("decode", "get", "bulk", "memory", "webhook")
+MEASURES = ("decode", "get", "bulk", "bulk-light", "memory", "webhook")
 
 
 @dataclass(frozen=True)
@@ -215,6 +215,19 @@ def plan(
                     Cell(m, "official-async", "benchmarks.official", capped, p.reps, 180),
                 ]
             )
+    if "bulk-light" in measures:
+        # Client-bound: a server that answers at once (benchmarks/light_server.py), 32 requests
+        # in flight; compare events per client CPU-second, not only events/s.
+        sizes = (
+            *("--measure", "bulk", "--events", str(p.bulk_events), "--users", str(p.bulk_users)),
+            *("--duration", str(p.bulk_duration), "--concurrency", "32"),
+        )
+        add(
+            [
+                Cell("bulk-light", "ours", "benchmarks.ours", sizes, p.reps, 180),
+                Cell("bulk-light", "minimal", "benchmarks.minimal", sizes, p.reps, 180),
+            ]
+        )
     if "memory" in measures:
         sizes = (
             *("--measure", "memory", "--events", str(p.memory_events)),
@@ -262,11 +275,14 @@ def cpu_plan(no_pin: bool) -> tuple[int | None, int | None, str]:
 
 
 @contextlib.contextmanager
-def emulator(python: str, cpu: int | None) -> Iterator[str]:
-    """The emulator in its own process (pinned to ``cpu``); yields its base URL."""
+def emulator(python: str, cpu: int | None, *, light: bool = False) -> Iterator[str]:
+    """The emulator in its own process (pinned to ``cpu``); yields its base URL. ``light``:
+    benchmarks/light_server.py instead, which answers every write at once."""
     # --cache-reads: the GET page is encoded once, so every variant meets the same server.
     command = [python, "-m", "kard_async.testing", "--port", "0", "--cache-reads"]
     command += ["--max-recorded-requests", "100"]
+    if light:
+        command = [python, "-m", "benchmarks.light_server", "--port", "0"]
     with tempfile.TemporaryFile(mode="w+") as log:
         proc = subprocess.Popen(
             command, cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=log, text=True
@@ -408,8 +424,9 @@ def execute(
     so bulk groups would otherwise grow it); its cells run interleaved, rep by rep."""
     body = workdir / "page.json"
     for group in groups:
-        with emulator(python, server_cpu) as base_url:
-            if not run.page:
+        light = group[0].measure == "bulk-light"
+        with emulator(python, server_cpu, light=light) as base_url:
+            if not run.page and not light:
                 run.page = fetch_page(base_url, body)
             reps = max(cell.reps for cell in group)
             for rep in range(reps):

@@ -43,7 +43,7 @@ from ._common import (
 )
 
 MEASURES = ("get", "bulk")
-BULK_CONCURRENCY = 16
+BULK_CONCURRENCY = 16  # unless --concurrency says otherwise
 
 
 async def _token(session: aiohttp.ClientSession, base_url: str) -> str:
@@ -130,7 +130,9 @@ async def bulk(args: WorkerArgs, *, decode: bool) -> dict[str, Any]:
 
         async def upload() -> int:
             deadline = time.perf_counter() + args.max_time
-            semaphore = asyncio.Semaphore(BULK_CONCURRENCY)
+            semaphore = asyncio.Semaphore(
+                args.concurrency if args.concurrency > 1 else BULK_CONCURRENCY
+            )
 
             async def send(user_id: str, body: bytes | None, events: list[Any]) -> int:
                 async with semaphore:

@@ -40,7 +40,7 @@ from ._common import (
 )
 
 MEASURES = ("get", "bulk", "memory")
-BULK_CONCURRENCY = 16
+BULK_CONCURRENCY = 16  # unless --concurrency says otherwise
 
 
 def client(base_url: str) -> AsyncKard:
@@ -92,13 +92,14 @@ async def _warm_writes(kard: AsyncKard) -> None:
 
 async def bulk(args: WorkerArgs) -> dict[str, Any]:
     pairs = [(user_id, event(n)) for user_id, n in bulk_plan(args.events, args.users)]
+    concurrency = args.concurrency if args.concurrency > 1 else BULK_CONCURRENCY
     requests = 0
     async with client(args.base_url) as kard:
         await _warm_writes(kard)
 
         async def upload() -> int:
             nonlocal requests
-            report = await kard.users.attributions.bulk_create(pairs, concurrency=BULK_CONCURRENCY)
+            report = await kard.users.attributions.bulk_create(pairs, concurrency=concurrency)
             if not report.ok or report.accepted != len(pairs):
                 raise RuntimeError(f"ours bulk_create did not deliver every event: {report}")
             requests = len(report.jobs)

@@ -332,6 +332,8 @@ class _Engine(Generic[ItemT, ResultT]):
         on_progress: Callable[[BulkProgress], None] | None,
     ) -> None:
         self._spec = spec
+        self._prepare = spec.prepare
+        self._max_batch = spec.max_batch
         self._organization = organization
         self._decoder = decoder_for(spec.result, unwrap=spec.unwrap)
         self._limit = _AdaptiveLimit(concurrency)
@@ -458,21 +460,24 @@ class _Engine(Generic[ItemT, ResultT]):
             await self._queue.put(None)
 
     def _take(self, index: int, item: object) -> bool:
-        """Buffer one input item; True when a batch is ready or the buffer is over its limit."""
+        """Buffer one input item; True when a batch is ready or the buffer is over its limit.
+        (The per-item hot path: a few microseconds per item are the engine's whole cost.)"""
         try:
-            key, checked = self._spec.prepare(item)
+            key, checked = self._prepare(item)
         except KardError as error:
             pair = item if type(item) is tuple and len(item) == 2 else (None, item)
             self._invalid(index, pair[0], pair[1], str(error))
             return False
-        batch = self._buffers.get(key)
+        buffers = self._buffers
+        batch = buffers.get(key)
         if batch is None:
-            batch = self._buffers[key] = _Batch(key)
-        batch.items.append(checked)
+            batch = buffers[key] = _Batch(key)
+        items = batch.items
+        items.append(checked)
         batch.indexes.append(index)
         self._buffered += 1
-        if len(batch.items) == self._spec.max_batch:
-            del self._buffers[key]
+        if len(items) == self._max_batch:
+            del buffers[key]
             self._ready.append(batch)
             return True
         return self._buffered > self._max_buffered

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
-from typing import Any, Union
+from typing import Any, Union, get_args
 
 from .. import _params as params
 from .. import bulk
@@ -57,10 +57,21 @@ def prepare_events(
     return prepared
 
 
+_EVENT_TYPES = frozenset(get_args(AttributionEvent))
+_NOT_IDS = frozenset(("", ".", ".."))
+
+
 def _attribution_pair(item: object) -> tuple[str, AttributionEvent]:
     if type(item) is not tuple or len(item) != 2:
         raise InvalidParameterError("item", item, "must be a (user_id, event) pair")
     user_id, event = item
+    if (
+        type(event) in _EVENT_TYPES  # built, so already checked
+        and type(user_id) is str
+        and user_id not in _NOT_IDS
+        and not user_id.isspace()
+    ):
+        return item
     return require_id("user_id", user_id), as_event(event)
 
 
