@@ -67,6 +67,12 @@ def add_parser(commands: Any) -> None:
         "times=5' or 'latency,delay=0.2'",
     )
     parser.add_argument(
+        "--strict-users",
+        action="store_true",
+        help="answer 404 to rewards and audits for a user never enrolled with POST .../users "
+        "(default: any user id works)",
+    )
+    parser.add_argument(
         "--max-recorded-requests",
         type=int_at_least(0),
         default=10_000,
@@ -84,7 +90,9 @@ def run_serve(args: argparse.Namespace) -> int:
         except ValueError as error:
             raise UsageError(f"--fault {spec!r}: {error}") from None
     emulator = KardEmulator(
-        token_ttl=args.token_ttl, max_recorded_requests=args.max_recorded_requests
+        token_ttl=args.token_ttl,
+        max_recorded_requests=args.max_recorded_requests,
+        strict_users=args.strict_users,
     )
     for fault in faults:
         emulator.inject(fault)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -517,11 +518,13 @@ def test_serve_strict_users() -> None:
         stderr=subprocess.DEVNULL,
         text=True,
     )
+    watchdog = threading.Timer(60, process.kill)  # no line: end the read, fail, never hang
+    watchdog.start()
     try:
         assert process.stdout is not None
         base_url = ""
-        for line in process.stdout:  # the last line it prints names the URL
-            if line.startswith("KARD_BASE_URL="):
+        for line in process.stdout:  # it prints "export KARD_BASE_URL=..." once listening
+            if line.startswith("export KARD_BASE_URL="):
                 base_url = line.strip().partition("=")[2]
                 break
         assert base_url
@@ -533,6 +536,7 @@ def test_serve_strict_users() -> None:
             kard.users.create([user("member")])
             assert kard.users.rewards.offers("member", page_size=1).data
     finally:
+        watchdog.cancel()
         process.terminate()
         process.wait(timeout=20)
         if process.stdout is not None:
