@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 import pytest
+from aiohttp import web
 
 from kard_async import (
     AsyncKard,
@@ -721,3 +722,55 @@ def test_blocking_kard_mirrors_users(kard_server: EmulatorServer) -> None:
         report = kard.users.bulk_create(generated(120, "s"))
         assert report.accepted == 120
     assert (ORG, "s119") in kard_server.emulator.users
+
+
+# --------------------------------------------------------------------------- a server like Kard's
+
+
+async def test_a_207_is_matched_to_users_by_id_alone() -> None:
+    """Kard's 207 errors always carry the item's id but not necessarily a pointer: the bulk
+    helper and ``create`` match by id, and accept the rest."""
+    bodies_seen: list[Any] = []
+
+    async def create(request: web.Request) -> web.Response:
+        body = await request.json()
+        bodies_seen.append(body)
+        ids = [item["id"] for item in body["data"]]
+        refused = [user_id for user_id in ids if user_id.endswith("7")]
+        return web.json_response(
+            {
+                "data": [
+                    {"type": "user", "id": i, "attributes": {}} for i in ids if i not in refused
+                ],
+                "errors": [
+                    {"status": "409", "title": "Conflict", "detail": "exists", "id": user_id}
+                    for user_id in reversed(refused)
+                ],
+            },
+            status=207,
+        )
+
+    app = web.Application()
+    app.router.add_post("/v2/issuers/org-1/users", create)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        async with AsyncKard(
+            token="t", organization_id="org-1", base_url=f"http://127.0.0.1:{port}"
+        ) as kard:
+            result = await kard.users.create([user("a7"), user("b1")])
+            assert [u.id for u in result.data] == ["b1"]
+            assert result.failed_ids == ["a7"]
+            report = await kard.users.bulk_create(generated(250))
+    finally:
+        await runner.cleanup()
+    assert report.accepted == 250 - 25
+    assert len(report.jobs) == 3
+    refused = sorted(f"b{n}" for n in range(250) if n % 10 == 7)
+    assert sorted(user_id_of(item.item) for item in report.invalid) == refused
+    assert sorted(item.index for item in report.invalid) == [n for n in range(250) if n % 10 == 7]
+    assert all(item.reason == "server: exists" for item in report.invalid)
+    assert len(bodies_seen) == 4  # one create, three bulk requests: nothing sent twice
