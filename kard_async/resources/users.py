@@ -8,7 +8,7 @@ from dataclasses import replace
 from functools import cached_property
 from typing import Any, Union
 
-from .. import _query, bulk
+from .. import bulk
 from .._errors import InvalidParameterError
 from .._query import path as url_path
 from .._validate import nested, require_id
@@ -168,7 +168,7 @@ class AsyncUsers(AsyncResource):
         ``.expires_in`` (seconds) and ``.token_type``. Hand it to the user's app only; its
         repr never shows the token."""
         return await self._post(
-            _query.path(
+            url_path(
                 "v2",
                 "auth",
                 "issuers",
