@@ -166,7 +166,8 @@ class AsyncKard:
 
     @cached_property
     def users(self) -> AsyncUsers:
-        """Calls about one of your users: rewards, attributions."""
+        """Your users (enroll, get, update, delete, WebView tokens) and the calls about one
+        of them: rewards, attributions, audits."""
         return AsyncUsers(self._requester)
 
     @cached_property

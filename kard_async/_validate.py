@@ -155,3 +155,10 @@ def require_int(parameter: str, value: object, *, low: int, high: int | None = N
         bound = f"from {low} to {high}" if high is not None else f"at least {low}"
         raise InvalidParameterError(parameter, value, f"must be an integer {bound}")
     return value
+
+
+def nested(prefix: str, error: InvalidParameterError, whole: str = "") -> InvalidParameterError:
+    """``error`` about an item, renamed to its place in the call: ``users[3].email``. An
+    error about the item as a whole (its parameter is ``whole``) becomes ``users[3]``."""
+    parameter = prefix if error.parameter == whole else f"{prefix}.{error.parameter}"
+    return InvalidParameterError(parameter, error.value, error.allowed)

@@ -123,7 +123,8 @@ class Kard:
 
     @cached_property
     def users(self) -> Users:
-        """Calls about one of your users: rewards, attributions."""
+        """Your users (enroll, get, update, delete, WebView tokens) and the calls about one
+        of them: rewards, attributions, audits."""
         return Users(self._handle, (*self._path, "users"))
 
     @cached_property

@@ -4,17 +4,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
+from typing import Any
 
 from kard_async._blocking import SyncResource
-from kard_async.resources.users import AsyncUsers
+from kard_async.bulk import BulkProgress, BulkReport
+from kard_async.models.common import ResourceIdentifier
+from kard_async.models.users import EnrolledUser, User, UsersCreated, WebViewToken
+from kard_async.resources.users import AsyncUsers, UsersInput
 
 from .attributions import Attributions
+from .audits import Audits
 from .rewards import Rewards
 
 
 class Users(SyncResource[AsyncUsers]):
-    """Calls about one of your users, addressed by your own user id."""
+    """Your users, addressed by your own user id, and the calls about one of them."""
 
     @cached_property
     def rewards(self) -> Rewards:
@@ -23,3 +29,92 @@ class Users(SyncResource[AsyncUsers]):
     @cached_property
     def attributions(self) -> Attributions:
         return Attributions(self._handle, (*self._path, "attributions"))
+
+    @cached_property
+    def audits(self) -> Audits:
+        return Audits(self._handle, (*self._path, "audits"))
+
+    def create(
+        self, users: Sequence[User | Mapping[str, Any]], *, organization_id: str | None = None
+    ) -> UsersCreated:
+        """Enroll 1 to 100 users (:class:`~kard_async.models.User` objects or their wire
+        form as mappings), each id at most once. For more, use ``bulk_create``.
+
+        Some users may be refused while the others are enrolled (HTTP 207): the result's
+        ``data`` holds the users enrolled and ``errors`` one entry per user refused, with
+        its ``id``, ``status`` (``"409"``: the user already exists) and ``detail``. Check
+        ``result.ok`` or call ``result.raise_for_errors()``. When every user is refused the
+        call raises (``BadRequestError``, or ``ConflictError`` when all already exist).
+
+        Retried only when it surely was not processed; otherwise an error with
+        ``outcome_unknown=True`` says the users may have been enrolled.
+        """
+        return self._handle.run(self._target().create(users, organization_id=organization_id))
+
+    def get(self, user_id: str, *, organization_id: str | None = None) -> EnrolledUser:
+        """The user as Kard has it on file; ``NotFoundError`` if it is not enrolled."""
+        return self._handle.run(self._target().get(user_id, organization_id=organization_id))
+
+    def update(
+        self, user_id: str, user: User | Mapping[str, Any], *, organization_id: str | None = None
+    ) -> EnrolledUser:
+        """Replace the user's attributes with ``user`` (a :class:`~kard_async.models.User`
+        whose ``id`` is ``user_id``, or its wire form; a mapping may leave the id out).
+        ``enrolled_rewards`` is required here too. ``NotFoundError`` if not enrolled.
+
+        To change one field, start from what is on file:
+        ``(await kard.users.get(uid)).to_user()`` and ``msgspec.structs.replace`` it.
+        """
+        return self._handle.run(
+            self._target().update(user_id, user, organization_id=organization_id)
+        )
+
+    def delete(self, user_id: str, *, organization_id: str | None = None) -> ResourceIdentifier:
+        """Remove the user from the program and from Kard (the id may be enrolled again
+        later). Returns ``{type, id}`` of the user deleted; ``NotFoundError`` if unknown."""
+        return self._handle.run(self._target().delete(user_id, organization_id=organization_id))
+
+    def web_view_token(self, user_id: str, *, organization_id: str | None = None) -> WebViewToken:
+        """A user-scoped OAuth token for Kard's hosted WebView: ``.access_token``,
+        ``.expires_in`` (seconds) and ``.token_type``. Hand it to the user's app only; its
+        repr never shows the token."""
+        return self._handle.run(
+            self._target().web_view_token(user_id, organization_id=organization_id)
+        )
+
+    def bulk_create(
+        self,
+        users: UsersInput,
+        *,
+        concurrency: int = 16,
+        on_progress: Callable[[BulkProgress], None] | None = None,
+        max_buffered_users: int = 10000,
+        max_retries: int = 8,
+        organization_id: str | None = None,
+    ) -> BulkReport:
+        """Enroll any number of users.
+
+        ``users`` is an iterable or async iterable of :class:`~kard_async.models.User`
+        objects or wire mappings, consumed lazily. They are sent 100 per request with up to
+        ``concurrency`` requests in flight, slowing down when the server pushes back
+        (HTTP 429/503, ``Retry-After`` honoured); a request is retried (up to
+        ``max_retries`` times) only when it surely was not processed.
+
+        Every input user ends up in exactly one of ``report.jobs`` (enrolled; ``job_id`` is
+        None), ``report.failed`` or ``report.invalid``. A user the server refuses (invalid,
+        or already enrolled: HTTP 409) is invalid, with the server's reason; the others of
+        its request are enrolled and never sent twice. ``report.failed_items()`` gives the
+        failed users, ready to send again (``include_unknown=False`` leaves out those that
+        may have been enrolled). Programming errors and cancellation propagate, with the
+        partial report as the exception's ``kard_bulk_report``.
+        """
+        return self._handle.run(
+            self._target().bulk_create(
+                users,
+                concurrency=concurrency,
+                on_progress=on_progress,
+                max_buffered_users=max_buffered_users,
+                max_retries=max_retries,
+                organization_id=organization_id,
+            )
+        )

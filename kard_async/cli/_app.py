@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from .. import InvalidParameterError, KardError
 from .._version import __version__
-from . import _demo, _lookup, _serve, _upload, _webhooks
+from . import _demo, _lookup, _serve, _upload, _users, _webhooks
 from ._output import printable
 from ._settings import UsageError
 
@@ -20,6 +20,7 @@ examples:
   kard-async locations user-123 --lat 39.9526 --lon -75.1652 --radius 2
   kard-async offers user-123 --category "Food & Beverage" --json
   kard-async attributions upload events.jsonl
+  kard-async users upload users.csv       # enroll many users
   kard-async webhooks listen --port 8000   # verify and print Kard's notifications
 
 Run `kard-async COMMAND --help` for a command's options and examples.
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _upload.add_parser(attribution_commands)
     attributions.set_defaults(usage=attributions)
+    _users.add_parser(commands)
     _webhooks.add_parser(commands)
     return parser
 

@@ -1,4 +1,5 @@
-"""Attribution event files: JSON lines and CSV, read as a stream and written back.
+"""Upload files (attribution events, users): JSON lines and CSV, read as a stream and
+written back. What a line holds is the :class:`~._kinds.RecordKind` of the command.
 
 Both formats are read one physical line at a time, so one broken line never hides the lines
 after it (in CSV, a quoted field cannot span lines: an unclosed quote makes its own line
@@ -9,7 +10,8 @@ read as a record (bad JSON, an unclosed quote, wrong number of CSV columns, a ra
 not a number). Writing produces a file in the same format that the same command accepts,
 for sending events again; a malformed line is written back byte for byte.
 
-JSONL: one object per line in the API's own camelCase names, with the user's id::
+Attribution events (the default kind), JSONL: one object per line in the API's own
+camelCase names, with the user's id::
 
     {"userId": "u1", "type": "offerAttribution", "entityId": "...", "eventCode": "VIEW",
      "medium": "SEARCH", "eventDate": "2025-01-01T00:00:00Z"}
@@ -30,7 +32,7 @@ from typing import IO, Any, Literal
 
 import msgspec
 
-from ..models.attributions import AttributionEvent
+from ._kinds import ATTRIBUTIONS, RecordKind
 from ._settings import UsageError
 
 Format = Literal["jsonl", "csv"]
@@ -41,10 +43,6 @@ EXTENSIONS: dict[str, Format] = {
     ".json": "jsonl",
     ".csv": "csv",
 }
-REQUIRED_COLUMNS = ("userId", "type", "entityId", "eventCode", "medium", "eventDate")
-STATE_COLUMNS = ("rank", "placementId", "slotId")
-# Flat JSONL lines may carry the state fields at the top level, like the CSV columns.
-_STATE_KEYS = (*STATE_COLUMNS, "filters")
 _ENCODING = "utf-8"
 _ERRORS = "surrogateescape"  # undecodable bytes survive a round trip to the failed-out file
 _BOM = b"\xef\xbb\xbf"
@@ -55,7 +53,9 @@ _SNIFF_LINES = 100  # blank lines skipped at most when telling the format of sta
 class Record:
     line: int
     user_id: object
+    """The line's key (``RecordKind.key``): an event's user id, a user's own id."""
     event: dict[str, Any]
+    """The item, as read: an attribution event, a user."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +84,12 @@ def detect_format(path: str, given: str | None) -> Format | None:
     return EXTENSIONS[suffix]
 
 
-def sniff_format(lines: Iterator[bytes]) -> tuple[Format, Iterator[bytes]]:
+def sniff_format(
+    lines: Iterator[bytes], kind: RecordKind = ATTRIBUTIONS
+) -> tuple[Format, Iterator[bytes]]:
     """The format of standard input, from its first non-blank line: a JSON object starts
-    with ``{``, a CSV file with its header. Returns the format and all the lines, those read
-    here included."""
+    with ``{``, a CSV file with its header (naming ``kind.key``). Returns the format and all
+    the lines, those read here included."""
     head: list[bytes] = []
     for line in itertools.islice(lines, _SNIFF_LINES):
         head.append(line)
@@ -97,12 +99,12 @@ def sniff_format(lines: Iterator[bytes]) -> tuple[Format, Iterator[bytes]]:
         if text.startswith(b"{"):
             return "jsonl", itertools.chain(head, lines)
         header = [column.strip() for column in _csv_fields(text.decode(_ENCODING, _ERRORS))]
-        if "userId" in header:
+        if kind.key in header:
             return "csv", itertools.chain(head, lines)
         shown = text[:60].decode(_ENCODING, "replace")
         raise UsageError(
             f"cannot tell the format of standard input: its first line ({shown!r}) is "
-            "neither a JSON object nor a CSV header with userId; pass --format jsonl or csv"
+            f"neither a JSON object nor a CSV header with {kind.key}; pass --format jsonl or csv"
         )
     return "jsonl", itertools.chain(head, lines)  # empty (or blank): nothing to upload
 
@@ -154,46 +156,45 @@ def _lines(lines: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
 
 
 class JsonlReader:
-    def __init__(self, lines: Iterable[bytes]) -> None:
+    def __init__(self, lines: Iterable[bytes], kind: RecordKind = ATTRIBUTIONS) -> None:
         self._lines = lines
+        self._kind = kind
         self.header_lines = 0
 
     def __iter__(self) -> Iterator[Item]:
         for number, text in _lines(self._lines):
             if text.strip():
-                yield _jsonl_item(number, text)
+                yield _jsonl_item(number, text, self._kind)
 
 
-def _jsonl_item(number: int, text: bytes) -> Item:
+def _jsonl_item(number: int, text: bytes, kind: RecordKind) -> Item:
     try:
         obj = msgspec.json.decode(text)
     except msgspec.DecodeError as error:
         return Malformed(number, f"not valid JSON ({error})", text)
     if not isinstance(obj, dict):
         return Malformed(number, f"expected a JSON object, got {type(obj).__name__}", text)
-    if "userId" not in obj:
-        return Malformed(number, 'no "userId"', text)
-    if "attributes" not in obj and "state" not in obj and any(k in obj for k in _STATE_KEYS):
-        state = {key: obj[key] for key in _STATE_KEYS if key in obj}
-        obj = {key: value for key, value in obj.items() if key not in _STATE_KEYS}
-        obj["state"] = state
-    return Record(number, obj["userId"], obj)
+    parsed = kind.from_json(obj)
+    if isinstance(parsed, str):
+        return Malformed(number, parsed, text)
+    return Record(number, *parsed)
 
 
 class JsonlWriter:
-    def __init__(self, stream: IO[bytes]) -> None:
+    def __init__(self, stream: IO[bytes], kind: RecordKind = ATTRIBUTIONS) -> None:
         self._stream = stream
+        self._kind = kind
 
     def write_malformed(self, item: Malformed) -> None:
         self._stream.write(item.raw + b"\n")
 
     def write_given(self, user_id: object, event: Mapping[str, Any]) -> None:
-        """An event as it was read (it was refused by validation)."""
+        """An item as it was read (it was refused by validation)."""
         self._stream.write(msgspec.json.encode(event) + b"\n")
 
-    def write_event(self, user_id: str, event: AttributionEvent) -> None:
-        line = {"userId": user_id, "type": event.TYPE, **msgspec.to_builtins(event)}
-        self._stream.write(msgspec.json.encode(line) + b"\n")
+    def write_event(self, user_id: str, event: object) -> None:
+        """An item the library built (a model)."""
+        self._stream.write(msgspec.json.encode(self._kind.to_json(user_id, event)) + b"\n")
 
     def flush(self) -> None:
         self._stream.flush()
@@ -249,8 +250,9 @@ def _csv_fields(text: str) -> list[str]:
 class CsvReader:
     """Reads the header at once (a missing column is a :class:`UsageError`), rows lazily."""
 
-    def __init__(self, lines: Iterable[bytes]) -> None:
+    def __init__(self, lines: Iterable[bytes], kind: RecordKind = ATTRIBUTIONS) -> None:
         self._lines = _lines(lines)
+        self._kind = kind
         self._parser = _CsvLines()
         self.header_lines = 1
         first = next(self._lines, None)
@@ -261,14 +263,14 @@ class CsvReader:
             except csv.Error as error:
                 raise UsageError(f"cannot read the CSV header: {error}") from None
         self.header = [column.strip() for column in header]
-        missing = [column for column in REQUIRED_COLUMNS if column not in self.header]
+        missing = [column for column in kind.columns if column not in self.header]
         if missing:
             raise UsageError(
                 f"the CSV header lacks {', '.join(missing)}; expected "
-                f"{','.join(REQUIRED_COLUMNS)}[,{','.join(STATE_COLUMNS)}]"
+                f"{','.join(kind.columns)}[,{','.join(kind.optional_columns)}]"
                 + (f", got {','.join(self.header)}" if self.header else " (the file is empty)")
             )
-        known = set(REQUIRED_COLUMNS) | set(STATE_COLUMNS)
+        known = set(kind.columns) | set(kind.optional_columns)
         self.unknown_columns = [column for column in self.header if column not in known]
 
     def __iter__(self) -> Iterator[Item]:
@@ -289,26 +291,23 @@ class CsvReader:
     def _item(self, line: int, row: list[str], raw: bytes) -> Item:
         if len(row) != len(self.header):
             return Malformed(line, f"expected {len(self.header)} columns, got {len(row)}", raw)
-        values = dict(zip(self.header, row, strict=True))
-        event: dict[str, Any] = {key: values[key] for key in REQUIRED_COLUMNS[1:]}
-        state: dict[str, Any] = {}
-        rank = values.get("rank", "").strip()
-        if rank:
-            try:
-                state["rank"] = int(rank)
-            except ValueError:
-                return Malformed(line, f"rank {rank!r} is not an integer", raw)
-        for key in ("placementId", "slotId"):
-            if values.get(key):
-                state[key] = values[key]
-        if state:
-            event["state"] = state
-        return Record(line, values["userId"], event)
+        parsed = self._kind.from_csv(dict(zip(self.header, row, strict=True)))
+        if isinstance(parsed, str):
+            return Malformed(line, parsed, raw)
+        return Record(line, *parsed)
 
 
 class CsvWriter:
-    def __init__(self, stream: IO[bytes], header: list[str], *, with_header: bool = True) -> None:
+    def __init__(
+        self,
+        stream: IO[bytes],
+        header: list[str],
+        *,
+        with_header: bool = True,
+        kind: RecordKind = ATTRIBUTIONS,
+    ) -> None:
         self._stream = stream
+        self._kind = kind
         self._text = io.StringIO()
         self._writer = csv.writer(self._text)
         self._header = header
@@ -325,15 +324,10 @@ class CsvWriter:
         self._stream.write(item.raw + b"\r\n")  # csv.writer's line break
 
     def write_given(self, user_id: object, event: Mapping[str, Any]) -> None:
-        state = event.get("state")
-        fields = {**event, **(state if isinstance(state, Mapping) else {})}
-        fields["userId"] = user_id
-        self._write(fields)
+        self._write(self._kind.to_csv(user_id, event))
 
-    def write_event(self, user_id: str, event: AttributionEvent) -> None:
-        fields = {"userId": user_id, "type": event.TYPE, **msgspec.to_builtins(event)}
-        fields.update(fields.pop("state", None) or {})
-        self._write(fields)
+    def write_event(self, user_id: str, event: object) -> None:
+        self._write(self._kind.to_csv(user_id, self._kind.to_json(user_id, event)))
 
     def _write(self, fields: Mapping[str, Any]) -> None:
         self._row(
@@ -344,14 +338,17 @@ class CsvWriter:
         self._stream.flush()
 
 
-def open_reader(fmt: Format, lines: Iterable[bytes]) -> JsonlReader | CsvReader:
-    return CsvReader(lines) if fmt == "csv" else JsonlReader(lines)
+def open_reader(
+    fmt: Format, lines: Iterable[bytes], kind: RecordKind = ATTRIBUTIONS
+) -> JsonlReader | CsvReader:
+    return CsvReader(lines, kind) if fmt == "csv" else JsonlReader(lines, kind)
 
 
 def open_writer(
     reader: JsonlReader | CsvReader, stream: IO[bytes], with_header: bool = True
 ) -> JsonlWriter | CsvWriter:
-    """A writer of the reader's format (and, for CSV, its header unless told otherwise)."""
+    """A writer of the reader's format and kind (and, for CSV, its header unless told
+    otherwise)."""
     if isinstance(reader, CsvReader):
-        return CsvWriter(stream, reader.header, with_header=with_header)
-    return JsonlWriter(stream)
+        return CsvWriter(stream, reader.header, with_header=with_header, kind=reader._kind)
+    return JsonlWriter(stream, reader._kind)

@@ -19,9 +19,10 @@ import stat
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import IO, cast
+from typing import IO
 
-from ..models.attributions import EVENT_CLASSES, AttributionEvent
+import msgspec
+
 from ._eventfiles import CsvWriter, JsonlWriter, Malformed
 from ._settings import UsageError
 
@@ -82,16 +83,16 @@ class _Events:
         self.count += 1
 
     def given(self, user_id: object, event: object) -> None:
-        """An event as it was given (a mapping read from the file) or built (a model)."""
+        """An item as it was given (a mapping read from the file) or built (a model)."""
         if isinstance(event, Mapping):
             self._writer().write_given(user_id, event)
-        elif isinstance(event, tuple(EVENT_CLASSES.values())):
-            self._writer().write_event(str(user_id), cast(AttributionEvent, event))
+        elif isinstance(event, msgspec.Struct):
+            self._writer().write_event(str(user_id), event)
         else:
             return
         self.count += 1
 
-    def event(self, user_id: str, event: AttributionEvent) -> None:
+    def event(self, user_id: str, event: object) -> None:
         self._writer().write_event(user_id, event)
         self.count += 1
 

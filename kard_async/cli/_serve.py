@@ -29,7 +29,8 @@ commands at it:
   export KARD_ORGANIZATION_ID=org-123
   export KARD_WEBHOOK_KEY=kard-test-webhook-key
 
-Any user id works; the data (offers, ~340 locations in ten US metros) is the same every run.
+Any user id works (with --strict-users, rewards and audits need a user enrolled with
+POST .../users first); the data (offers, ~340 locations in ten US metros) is the same every run.
 
 Webhooks: subscribe a receiver (kard.notifications.subscriptions.create), e.g. one started
 in that shell with `kard-async webhooks listen --port 8000`; the emulator POSTs each
@@ -74,6 +75,12 @@ def add_parser(commands: Any) -> None:
         "times=5' or 'latency,delay=0.2'",
     )
     parser.add_argument(
+        "--strict-users",
+        action="store_true",
+        help="answer 404 to rewards and audits for a user never enrolled with POST .../users "
+        "(default: any user id works)",
+    )
+    parser.add_argument(
         "--max-recorded-requests",
         type=int_at_least(0),
         default=10_000,
@@ -100,6 +107,7 @@ def run_serve(args: argparse.Namespace) -> int:
         token_ttl=args.token_ttl,
         max_recorded_requests=args.max_recorded_requests,
         webhook_key=args.webhook_key,
+        strict_users=args.strict_users,
     )
     for fault in faults:
         emulator.inject(fault)

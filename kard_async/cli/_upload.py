@@ -1,5 +1,6 @@
-"""``kard-async attributions upload FILE``: stream a JSONL or CSV file of events to
-``bulk_create``, report the outcome, and write what was not accepted to ``--failed-out``.
+"""``kard-async attributions upload FILE`` (and ``users upload``): stream a JSONL or CSV
+file to a ``bulk_create``, report the outcome, and write what was not accepted to
+``--failed-out``. An :class:`UploadCommand` says what the file holds and where it goes.
 
 Every line of the input ends up accepted, failed or invalid. Whatever stops the upload part
 way (Ctrl-C, or an error the library raises with its partial report), the events that were
@@ -11,13 +12,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import re
 import shlex
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -37,6 +40,7 @@ from ._eventfiles import (
     sniff_format,
     unknown_path,
 )
+from ._kinds import ATTRIBUTIONS, RecordKind
 from ._outfiles import AppendedFile, ReplacedFile, check_target
 from ._output import Output, make_output
 from ._settings import (
@@ -87,16 +91,56 @@ interrupted.
 
 {CONNECTION_HELP}"""
 
-UNKNOWN_WHAT = "the file of events with an unknown outcome"
+
+@dataclass(frozen=True)
+class UploadCommand:
+    """One ``... upload FILE`` command: what its lines hold, and the bulk helper they go to."""
+
+    name: str
+    """As typed: ``attributions upload``."""
+    records: RecordKind
+    bulk: Callable[[AsyncKard], Callable[..., Awaitable[BulkReport]]]
+    """The client's bulk helper, e.g. ``lambda kard: kard.users.bulk_create``."""
+    item: Callable[[Record], object]
+    """What the helper takes for one line."""
+    help: str
+    description: str
+    epilog: str
+
+    @property
+    def noun(self) -> str:
+        return self.records.noun
+
+    @property
+    def one(self) -> str:
+        """``event(s)``."""
+        return f"{self.noun[:-1]}(s)"
+
+    @property
+    def unknown_what(self) -> str:
+        return f"the file of {self.noun} with an unknown outcome"
 
 
-def add_parser(commands: Any) -> None:
+ATTRIBUTIONS_UPLOAD = UploadCommand(
+    name="attributions upload",
+    records=ATTRIBUTIONS,
+    bulk=lambda kard: kard.users.attributions.bulk_create,
+    item=lambda record: (cast(str, record.user_id), record.event),
+    help="upload a JSONL or CSV file of attribution events (any number of users)",
+    description="Upload attribution events from a JSONL or CSV file, streaming it: events "
+    "are grouped per user into requests of up to 100 and sent concurrently.",
+    epilog=EPILOG,
+)
+UNKNOWN_WHAT = ATTRIBUTIONS_UPLOAD.unknown_what
+
+
+def add_parser(commands: Any, command: UploadCommand = ATTRIBUTIONS_UPLOAD) -> None:
+    noun = command.noun
     upload = commands.add_parser(
         "upload",
-        help="upload a JSONL or CSV file of attribution events (any number of users)",
-        description="Upload attribution events from a JSONL or CSV file, streaming it: events "
-        "are grouped per user into requests of up to 100 and sent concurrently.",
-        epilog=EPILOG,
+        help=command.help,
+        description=command.description,
+        epilog=command.epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     upload.add_argument("file", metavar="FILE", help="JSONL or CSV file; - reads standard input")
@@ -116,38 +160,40 @@ def add_parser(commands: Any) -> None:
     upload.add_argument(
         "--failed-out",
         metavar="PATH",
-        help="where to write the events that were not accepted (default: next to FILE, "
-        "e.g. events.failed.jsonl; ./failed.jsonl for standard input); a regular file or a "
+        help=f"where to write the {noun} that were not accepted (default: next to FILE, "
+        f"e.g. {noun}.failed.jsonl; ./failed.jsonl for standard input); a regular file or a "
         "new path",
     )
     upload.add_argument(
         "--exclude-unknown",
         action="store_true",
-        help="leave events whose outcome is unknown (the server may have recorded them) out "
-        "of --failed-out, like failed_events(include_unknown=False); they are added to "
+        help=f"leave {noun} whose outcome is unknown (the server may have recorded them) out "
+        "of --failed-out, like failed_items(include_unknown=False); they are added to "
         "NAME.unknown.EXT beside it instead",
     )
     upload.add_argument(
         "--plain", action="store_true", help="plain progress lines, even if rich is installed"
     )
     add_connection_arguments(upload)
-    upload.set_defaults(run=run_upload)
+    upload.set_defaults(run=functools.partial(run_upload, command=command))
 
 
-def run_upload(args: argparse.Namespace) -> int:
+def run_upload(args: argparse.Namespace, command: UploadCommand = ATTRIBUTIONS_UPLOAD) -> int:
     kwargs = client_kwargs(args)
     fmt = detect_format(args.file, args.format)
     stream = _open_input(args.file)
     try:
         lines: Iterator[bytes] = iter(stream)
         if fmt is None:
-            fmt, lines = sniff_format(lines)
+            fmt, lines = sniff_format(lines, command.records)
         failed_path = (
             Path(args.failed_out) if args.failed_out else default_failed_path(args.file, fmt)
         )
         unknown = unknown_path(failed_path)
-        _check_outputs(args.file, failed_path, unknown, default_failed_path(args.file, fmt))
-        reader = open_reader(fmt, lines)
+        _check_outputs(
+            args.file, failed_path, unknown, default_failed_path(args.file, fmt), command
+        )
+        reader = open_reader(fmt, lines, command.records)
         output = make_output(plain=args.plain)
         if isinstance(reader, CsvReader) and reader.unknown_columns:
             output.warn(f"ignoring unknown CSV column(s): {', '.join(reader.unknown_columns)}")
@@ -162,6 +208,7 @@ def run_upload(args: argparse.Namespace) -> int:
             output,
             source=args.file,
             exclude_unknown=args.exclude_unknown,
+            command=command,
         )
         retries = DEFAULT_UPLOAD_RETRIES if args.max_retries is None else args.max_retries
         try:
@@ -193,13 +240,15 @@ def _open_input(path: str) -> IO[bytes]:
         raise UsageError(f"cannot read {path}: {error.strerror}") from None
 
 
-def _check_outputs(source: str, failed: Path, unknown: Path, default: Path) -> None:
+def _check_outputs(
+    source: str, failed: Path, unknown: Path, default: Path, command: UploadCommand
+) -> None:
     """Before anything is sent: the files written at the end must be writable. The failed-out
     file may be the input when the input is a failed-out file itself (sent again, it is
     replaced by what still fails once it was read to its end); the file of unknown outcomes,
     which is appended to, never."""
     check_target(failed, "--failed-out")
-    check_target(unknown, UNKNOWN_WHAT)
+    check_target(unknown, command.unknown_what)
     if source == "-":
         return
     input_file = Path(source)
@@ -207,7 +256,8 @@ def _check_outputs(source: str, failed: Path, unknown: Path, default: Path) -> N
         raise UsageError(f"--failed-out {failed} is the input file; choose another path")
     if _same_file(unknown, input_file):
         raise UsageError(
-            f"{unknown}, where events with an unknown outcome are added, is the input file; "
+            f"{unknown}, where {command.noun} with an unknown outcome are added, is the input "
+            "file; "
             "choose another --failed-out"
         )
 
@@ -231,7 +281,9 @@ class Upload:
         *,
         source: str,
         exclude_unknown: bool,
+        command: UploadCommand = ATTRIBUTIONS_UPLOAD,
     ) -> None:
+        self._command = command
         self._output = output
         self._path = source
         self._source = "standard input" if source == "-" else source
@@ -242,7 +294,9 @@ class Upload:
             what="--failed-out",
         )
         self._unknown = AppendedFile(
-            unknown, lambda stream, header: open_writer(reader, stream, header), what=UNKNOWN_WHAT
+            unknown,
+            lambda stream, header: open_writer(reader, stream, header),
+            what=command.unknown_what,
         )
         self._input: ThreadedReader[Record | Malformed] = ThreadedReader(reader)
         self._lines = LineMap()
@@ -256,7 +310,7 @@ class Upload:
         self.partial: BulkReport | None = None
         """The report ``bulk_create`` attached to the exception that stopped it."""
 
-    async def _events(self) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    async def _events(self) -> AsyncIterator[object]:
         index = 0
         async for item in self._input:
             if isinstance(item, ReadFailed):
@@ -268,7 +322,7 @@ class Upload:
                 continue
             self._lines.add(index, item.line)
             index += 1
-            yield cast(str, item.user_id), item.event
+            yield self._command.item(item)
 
     def _take_malformed(self, item: Malformed) -> None:
         self._malformed += 1
@@ -280,16 +334,19 @@ class Upload:
         self, kwargs: dict[str, Any], *, concurrency: int, max_retries: int, total: int | None
     ) -> int:
         self._started = started = time.monotonic()
+        noun = self._command.noun
         with self._output.progress("uploading", total, stderr=True) as bar:
 
             def on_progress(progress: BulkProgress) -> None:
                 done = progress.done + self._malformed
                 invalid = progress.invalid + self._malformed
-                bar.update(done, _detail(progress.accepted, progress.failed, invalid, started))
+                bar.update(
+                    done, _detail(progress.accepted, progress.failed, invalid, started, noun)
+                )
 
             async with AsyncKard(**kwargs) as kard:
                 try:
-                    report = await kard.users.attributions.bulk_create(
+                    report = await self._command.bulk(kard)(
                         self._events(),
                         concurrency=concurrency,
                         max_retries=max_retries,
@@ -302,7 +359,11 @@ class Upload:
             progress = report.progress()
             done = progress.done + self._malformed
             detail = _detail(
-                progress.accepted, progress.failed, progress.invalid + self._malformed, started
+                progress.accepted,
+                progress.failed,
+                progress.invalid + self._malformed,
+                started,
+                noun,
             )
             bar.update(done, detail, total=done)
         return self._finish(report)
@@ -312,7 +373,7 @@ class Upload:
         self._failed.discard()
 
     def _settle(self, report: BulkReport, *, unknown_apart: bool) -> None:
-        """Files the report's invalid and failed events (in flight ones apart if asked)."""
+        """Files the report's invalid and failed items (in flight ones apart if asked)."""
         self._shown.extend(
             (self._lines.line(invalid.index), _wire_names(invalid.reason))
             for invalid in report.invalid
@@ -339,23 +400,24 @@ class Upload:
         written = self._failed.commit()
 
         out = self._output
+        noun, one, name = self._command.noun, self._command.one, self._command.name
         invalid_total = self._malformed + len(report.invalid)
         if not (report.progress().done or invalid_total or self._read_error):
-            out.warn(f"no events in {self._source}")
+            out.warn(f"no {noun} in {self._source}")
         self._show_invalid(invalid_total)
         self._show_errors(report)
-        out.summary(summary_rows(report, self._malformed), title=f"Upload of {self._source}")
+        out.summary(summary_rows(report, self._malformed, noun), title=f"Upload of {self._source}")
         unknown = _unknown_count(report)
         if written:
             fix = "fix the invalid ones and " if invalid_total else ""
             out.line(
-                f"{written:,} event(s) not accepted were written to {self._failed.path}; "
+                f"{written:,} {one} not accepted were written to {self._failed.path}; "
                 f"{fix}send them again with:\n"
-                f"  kard-async attributions upload {shlex.quote(str(self._failed.path))}"
+                f"  kard-async {name} {shlex.quote(str(self._failed.path))}"
             )
         elif self._failed.emptied:
             out.line(
-                f"{self._failed.path} was emptied: it held events of an earlier run, and "
+                f"{self._failed.path} was emptied: it held {noun} of an earlier run, and "
                 "nothing of this run belongs in it."
             )
         if unknown and not apart:
@@ -366,7 +428,7 @@ class Upload:
             )
         if apart:
             out.line(
-                f"{apart:,} event(s) failed with an unknown outcome (the server may have "
+                f"{apart:,} {one} failed with an unknown outcome (the server may have "
                 f"recorded them) and were added to {self._unknown.path}: check them before "
                 "sending them again."
             )
@@ -383,7 +445,8 @@ class Upload:
         if self._finishing:  # stopped while writing the outcome: leave it
             return
         out = self._output
-        out.warn(f"{why}: events sent so far may have been recorded; saving the others")
+        noun, one, name = self._command.noun, self._command.one, self._command.name
+        out.warn(f"{why}: {noun} sent so far may have been recorded; saving the others")
         report = self.partial or self._report or BulkReport()
         report.elapsed = report.elapsed or time.monotonic() - self._started
         stdin = self._path == "-"
@@ -404,19 +467,19 @@ class Upload:
         invalid_total = self._malformed + len(report.invalid)
         self._show_invalid(invalid_total)
         self._show_errors(report, stopped=True)
-        rows = summary_rows(report, self._malformed)
+        rows = summary_rows(report, self._malformed, noun)
         rows.insert(3, ("not sent", f"{not_sent:,} (never handed to the library)"))
         out.summary(rows, title=f"Upload of {self._source} (stopped)")
         if written:
             fix = "fix the invalid ones and " if invalid_total else ""
             out.line(
-                f"{written:,} event(s) surely not recorded were written to "
+                f"{written:,} {one} surely not recorded were written to "
                 f"{self._failed.path}; {fix}send them with:\n"
-                f"  kard-async attributions upload {shlex.quote(str(self._failed.path))}"
+                f"  kard-async {name} {shlex.quote(str(self._failed.path))}"
             )
         if apart:
             out.line(
-                f"{apart:,} event(s) were in flight or failed with an unknown outcome (the "
+                f"{apart:,} {one} were in flight or failed with an unknown outcome (the "
                 f"server may have recorded them) and were added to {self._unknown.path}: "
                 "check them before sending them again."
             )
@@ -448,7 +511,7 @@ class Upload:
             return
         out = self._output
         shown = sorted(self._shown)
-        out.warn(f"{total:,} invalid event(s) (line: reason):")
+        out.warn(f"{total:,} invalid {self._command.one} (line: reason):")
         for line, reason in shown[:MAX_SHOWN]:
             out.warn(f"  line {line}: {reason}")
         if total > MAX_SHOWN:
@@ -479,28 +542,34 @@ def _unknown_count(report: BulkReport) -> int:
 
 
 _REQUEST_ID = re.compile(r" \(request id [^)]*\)")
-_SNAKE_PARAMETER = re.compile(r"^(invalid |events\[\d+\]\.)?([a-z]+(?:_[a-z]+)+)(?==)")
+_SNAKE = re.compile(r"\b([a-z]+)((?:_[a-z]+)+)\b")
 
 
 def _wire_names(reason: str) -> str:
-    """``invalid event_date=...`` -> ``invalid eventDate=...``: name fields as the file does."""
+    """``invalid event_date=...`` -> ``invalid eventDate=...``, ``invalid
+    phone_numbers[0].number=...`` -> ``invalid phoneNumbers[0].number=...``: name fields as
+    the file does."""
+    if not reason.startswith("invalid "):
+        return reason
+    name, equals, rest = reason.partition("=")
 
     def camel(match: re.Match[str]) -> str:
-        head, *rest = match.group(2).split("_")
-        return (match.group(1) or "") + head + "".join(part.title() for part in rest)
+        return match.group(1) + "".join(part.title() for part in match.group(2).split("_")[1:])
 
-    return _SNAKE_PARAMETER.sub(camel, reason, count=1)
+    return _SNAKE.sub(camel, name) + equals + rest
 
 
-def _detail(accepted: int, failed: int, invalid: int, started: float) -> str:
+def _detail(accepted: int, failed: int, invalid: int, started: float, noun: str) -> str:
     elapsed = time.monotonic() - started
     rate = (accepted + failed + invalid) / elapsed if elapsed > 0 else 0.0
-    return f"{accepted:,} accepted, {failed:,} failed, {invalid:,} invalid, {rate:,.0f} events/s"
+    return f"{accepted:,} accepted, {failed:,} failed, {invalid:,} invalid, {rate:,.0f} {noun}/s"
 
 
-def summary_rows(report: BulkReport, malformed: int = 0) -> list[tuple[str, str]]:
+def summary_rows(
+    report: BulkReport, malformed: int = 0, noun: str = "events"
+) -> list[tuple[str, str]]:
     """accepted, failed (outcome unknown vs surely not recorded), invalid, requests, elapsed,
-    events/s. ``malformed`` counts input lines that never reached ``bulk_create``."""
+    items/s. ``malformed`` counts input lines that never reached ``bulk_create``."""
     unknown = _unknown_count(report)
     invalid = malformed + len(report.invalid)
     handled = report.accepted + report.failed_count + invalid
@@ -519,5 +588,5 @@ def summary_rows(report: BulkReport, malformed: int = 0) -> list[tuple[str, str]
             f"{requests:,} ({len(report.jobs):,} accepted, {len(report.failed):,} failed)",
         ),
         ("elapsed", f"{elapsed:.2f} s"),
-        ("events/s", f"{handled / elapsed if elapsed > 0 else 0:,.0f}"),
+        (f"{noun}/s", f"{handled / elapsed if elapsed > 0 else 0:,.0f}"),
     ]

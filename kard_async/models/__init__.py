@@ -201,3 +201,37 @@ __all__ += [  # organizations, ping
     "StandardPlacementSpec",
     "WeekOfMonth",
 ]
+
+from .users import (  # noqa: E402
+    Audit,
+    AuditCode,
+    AuditRequest,
+    AuditsCreated,
+    EnrolledRewards,
+    EnrolledUser,
+    PhoneNumber,
+    PhoneNumberType,
+    PostalCode,
+    PostalCodeType,
+    User,
+    UserAttributes,
+    UsersCreated,
+    WebViewToken,
+)
+
+__all__ += [  # users
+    "Audit",
+    "AuditCode",
+    "AuditRequest",
+    "AuditsCreated",
+    "EnrolledRewards",
+    "EnrolledUser",
+    "PhoneNumber",
+    "PhoneNumberType",
+    "PostalCode",
+    "PostalCodeType",
+    "User",
+    "UserAttributes",
+    "UsersCreated",
+    "WebViewToken",
+]

@@ -15,6 +15,7 @@ from ._faults import Fault
 from ._records import (
     DeliveryAttempt,
     EmittedNotification,
+    ReceivedAudit,
     ReceivedEvent,
     RecordedRequest,
     TokenRequest,
@@ -31,6 +32,7 @@ __all__ = [
     "EmulatorServer",
     "Fault",
     "KardEmulator",
+    "ReceivedAudit",
     "ReceivedEvent",
     "RecordedRequest",
     "TokenRequest",

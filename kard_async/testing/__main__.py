@@ -59,6 +59,12 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         help="the key the emulator signs webhook notifications with (default %(default)s)",
     )
     parser.add_argument(
+        "--strict-users",
+        action="store_true",
+        help="answer 404 to rewards and audits for a user never enrolled with POST .../users "
+        "(default: any user id works)",
+    )
+    parser.add_argument(
         "--max-recorded-requests",
         type=int,
         default=10_000,
@@ -81,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         token_ttl=args.token_ttl,
         max_recorded_requests=args.max_recorded_requests,
         webhook_key=args.webhook_key,
+        strict_users=args.strict_users,
     )
     for fault in faults:
         emulator.inject(fault)

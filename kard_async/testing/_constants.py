@@ -111,3 +111,13 @@ ORG_PLACEMENT_INCLUDES: tuple[str, ...] = (
     "slots.placement.contentStrategy",
 )
 MAX_SLOT_DESCRIPTION = 50
+
+# Users (§4, §16), audits (§7.3) and WebView tokens (§6).
+ENROLLED_REWARDS: tuple[str, ...] = ("CARDLINKED",)
+PHONE_NUMBER_TYPES: tuple[str, ...] = ("MOBILE", "HOME", "WORK", "OTHER")
+POSTAL_CODE_TYPES: tuple[str, ...] = ("PHYSICAL", "BILLING", "OTHER")
+AUDIT_CODES: tuple[int, ...] = (3005, 3006, 8001)
+MAX_USERS = 100
+MAX_PHONE_NUMBERS = 10
+MAX_POSTAL_CODES = 10
+WEB_VIEW_TOKEN_TTL = 3600

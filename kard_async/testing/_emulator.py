@@ -1,8 +1,9 @@
-"""``KardEmulator``: all mutable state (tokens, records, faults, activations)."""
+"""``KardEmulator``: all mutable state (tokens, records, faults, activations, users, audits)."""
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import math
 import secrets
 import threading
@@ -25,6 +26,7 @@ from ._organizations import Organizations
 from ._records import (
     DeliveryAttempt,
     EmittedNotification,
+    ReceivedAudit,
     ReceivedEvent,
     RecordedRequest,
     TokenRequest,
@@ -72,6 +74,11 @@ class KardEmulator:
 
     ``network_blocked``: set it to a message and ``GET /v2/ping`` answers HTTP 403 with it,
     as Kard does for a network it refuses (``reset()`` clears it).
+
+    Users enrolled with ``POST .../users`` are kept (``users``). Other endpoints serve any
+    user id, enrolled or not, unless ``strict_users`` is set (at any time, like
+    ``token_ttl``): then those that document a 404 (rewards, audits) answer it for a user
+    never enrolled.
     """
 
     def __init__(
@@ -84,12 +91,15 @@ class KardEmulator:
         max_recorded_requests: int | None = None,
         webhook_key: str = TEST_WEBHOOK_KEY,
         delivery_policy: DeliveryPolicy | None = None,
+        strict_users: bool = False,
     ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret
         self.organization_id = organization_id
         self.token_ttl = token_ttl
         self._initial_token_ttl = token_ttl
+        self.strict_users = strict_users
+        self._initial_strict_users = strict_users
         self._lock = threading.Lock()
         self._tokens: dict[str, tuple[str, float]] = {}
         self._requests: deque[RecordedRequest] = deque(maxlen=max_recorded_requests)
@@ -109,6 +119,10 @@ class KardEmulator:
         self._webhooks = Webhooks(max_recorded_requests)
         self._organizations = Organizations(organization_id)
         self.network_blocked: str | None = None
+        self._users: dict[tuple[str, str], dict[str, Any]] = {}  # (org, user) -> attributes
+        self._audits: list[ReceivedAudit] = []
+        self._audited: set[tuple[str, str, str]] = set()  # (org, user, transaction id)
+        self._web_view_tokens: dict[str, tuple[str, str]] = {}  # token -> (org, user)
 
     # ------------------------------------------------------------------ public API
 
@@ -142,6 +156,11 @@ class KardEmulator:
             self._event_count = 0
             self._faults.clear()
             self._activations.clear()
+            self._users.clear()
+            self._audits.clear()
+            self._audited.clear()
+            self._web_view_tokens.clear()
+            self.strict_users = self._initial_strict_users
             self._organizations.reset(self.organization_id)
             self.network_blocked = None
             self.token_ttl = self._initial_token_ttl
@@ -236,7 +255,80 @@ class KardEmulator:
             await asyncio.sleep(0.01)
         return self._webhooks.attempts
 
+    @property
+    def users(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """Enrolled users: ``(organization id, user id) -> attributes`` (wire names)."""
+        with self._lock:
+            return copy.deepcopy(self._users)
+
+    def enroll_user(
+        self,
+        user_id: str,
+        attributes: dict[str, Any] | None = None,
+        *,
+        organization_id: str | None = None,
+    ) -> None:
+        """Enroll a user directly (test setup), as ``POST .../users`` would."""
+        key = (organization_id or self.organization_id, user_id)
+        with self._lock:
+            self._users[key] = copy.deepcopy(attributes or {"enrolledRewards": ["CARDLINKED"]})
+
+    @property
+    def audits(self) -> list[ReceivedAudit]:
+        with self._lock:
+            return list(self._audits)
+
+    def web_view_token_owner(self, token: str) -> tuple[str, str] | None:
+        """``(organization id, user id)`` of a WebView token this emulator issued."""
+        with self._lock:
+            return self._web_view_tokens.get(token)
+
     # ------------------------------------------------------------------ used by the app
+
+    def _enroll(self, organization_id: str, user_id: str, attributes: dict[str, Any]) -> bool:
+        """Enroll a new user; False if the id is already enrolled."""
+        with self._lock:
+            if (organization_id, user_id) in self._users:
+                return False
+            self._users[organization_id, user_id] = attributes
+            return True
+
+    def _user(self, organization_id: str, user_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            found = self._users.get((organization_id, user_id))
+            return copy.deepcopy(found) if found is not None else None
+
+    def _is_enrolled(self, organization_id: str, user_id: str) -> bool:
+        with self._lock:
+            return (organization_id, user_id) in self._users
+
+    def _replace_user(self, organization_id: str, user_id: str, attributes: dict[str, Any]) -> bool:
+        """Store ``attributes`` for an enrolled user; False if it is not enrolled."""
+        with self._lock:
+            if (organization_id, user_id) not in self._users:
+                return False
+            self._users[organization_id, user_id] = attributes
+            return True
+
+    def _delete_user(self, organization_id: str, user_id: str) -> bool:
+        with self._lock:
+            return self._users.pop((organization_id, user_id), None) is not None
+
+    def _open_audit(self, audit: ReceivedAudit) -> bool:
+        """Record an audit; False if one is already open for its transaction."""
+        key = (audit.organization_id, audit.user_id, audit.attributes["transactionId"])
+        with self._lock:
+            if key in self._audited:
+                return False
+            self._audited.add(key)
+            self._audits.append(audit)
+            return True
+
+    def _issue_web_view_token(self, organization_id: str, user_id: str) -> str:
+        token = secrets.token_urlsafe(32)
+        with self._lock:
+            self._web_view_tokens[token] = (organization_id, user_id)
+        return token
 
     def _record_request(self, record: RecordedRequest) -> None:
         with self._lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 
@@ -79,3 +80,17 @@ class DeliveryAttempt:
     @property
     def delivered(self) -> bool:
         return self.status is not None and 200 <= self.status < 300
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedAudit:
+    """One audit the emulator opened: ``id`` is its audit request id, ``attributes`` the
+    request's (``auditCode``, ``merchantName``, ``auditDescription``, ``transactionId``),
+    ``status`` is ``"NEW"``; what an ``auditUpdate`` notification reports."""
+
+    organization_id: str
+    user_id: str
+    id: str
+    attributes: dict[str, Any]
+    status: str
+    received_at: datetime

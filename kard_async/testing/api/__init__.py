@@ -5,6 +5,6 @@ listed here.
 """
 
 from .._routing import Router
-from . import attributions, auth, notifications, organizations, ping, rewards
+from . import attributions, auth, notifications, organizations, ping, rewards, users
 
-ROUTER = Router((auth, rewards, attributions, notifications, organizations, ping))
+ROUTER = Router((auth, rewards, attributions, users, notifications, organizations, ping))

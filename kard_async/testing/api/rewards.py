@@ -41,6 +41,7 @@ from .._seed import (
     SeedSlot,
     slot_offer_ids,
 )
+from .users import require_enrolled
 
 _USER = "/v2/issuers/{org}/users/{user}"
 EARTH_RADIUS_MILES = 3958.8
@@ -78,6 +79,7 @@ _OFFER_KEYS = {
 
 @route("GET", f"{_USER}/offers")
 def offers(call: Call) -> Document:
+    require_enrolled(call)
     params = call.params
     search = params.single("filter[search]")
     channels = params.csv("filter[purchaseChannel]", PURCHASE_CHANNELS)
@@ -170,6 +172,7 @@ def _coordinates(params: Params) -> tuple[float, float] | None:
 
 @route("GET", f"{_USER}/locations")
 def locations(call: Call) -> Document:
+    require_enrolled(call)
     params = call.params
     center = _coordinates(params)
     radius = params.integer("filter[radius]")
@@ -253,6 +256,7 @@ def locations(call: Call) -> Document:
 
 @route("GET", f"{_USER}/placements/{{placement}}/content")
 def placement_content(call: Call) -> Document:
+    require_enrolled(call)
     placement = seed_placement(call.path["placement"])
     include = call.params.csv("include", PLACEMENT_INCLUDES)
     wanted = call.params.csv("supportedComponents", COMPONENT_TYPES)
