@@ -67,6 +67,11 @@ class Route:
     segments: tuple[str, ...]
 
 
+Respond = Callable[[Route, Call], bytes]
+"""Runs a route's handler and encodes its document."""
+Layer = Callable[[Route, Call, Respond], bytes]
+"""Wraps the handler step of every routed, authorized request (``_cache.ReadCache``)."""
+
 _ROUTE_ATTRIBUTE = "__kard_route__"
 
 
