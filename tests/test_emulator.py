@@ -411,6 +411,10 @@ async def test_locations_seed_example(api: Api) -> None:
     assert attributes["name"] == "Worlds Greatest Chicken"
     assert attributes["coordinates"] == {"longitude": -75.1446869, "latitude": 39.9419429}
     assert attributes["operationHours"]["weekdayText"][0] == "Monday: 9:00 AM \u2013 5:00 PM"
+    # SDK 30.x fields (rating and price level from the SDK's example)
+    assert attributes["cuisine"] == "Fried Chicken Restaurant"
+    assert attributes["rating"] == {"value": 4.6, "count": 812}
+    assert attributes["priceLevel"] == "$$"
     assert location["relationships"]["offers"]["data"] == [
         {"type": "standardOffer", "id": SEED_OFFER}
     ]
@@ -428,6 +432,19 @@ async def test_locations_seed_example(api: Api) -> None:
         "&filter[longitude]=-75.1446869&filter[radius]=10&include=offers,categories"
     )
     assert links["next"].startswith(f"{USER}/locations?page[after]=")
+
+
+async def test_locations_venue_attributes(api: Api) -> None:
+    _, body = await api.get(f"{USER}/locations", {"page[size]": "1000"})
+    venues = [loc["attributes"] for loc in body["data"] if "cuisine" in loc["attributes"]]
+    assert 0 < len(venues) < len(body["data"])  # restaurants and venues only
+    for attributes in venues:
+        assert isinstance(attributes["cuisine"], str)
+        assert attributes["priceLevel"] in ("$", "$$", "$$$", "$$$$")
+        rating = attributes["rating"]
+        assert 0 <= rating["value"] <= 5
+        assert rating["count"] is None or rating["count"] > 0
+    assert any(attributes["rating"]["count"] is None for attributes in venues)
 
 
 async def test_locations_radius_search(api: Api) -> None:
