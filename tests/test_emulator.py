@@ -8,10 +8,17 @@ import itertools
 import json
 import math
 import os
+import re
+import subprocess
 import sys
+import threading
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
+from datetime import datetime, timezone
+from http.client import HTTPConnection
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import aiohttp
@@ -27,6 +34,10 @@ from kard_async.testing import (
     KardEmulator,
     serve,
 )
+from kard_async.testing._cache import ReadCache
+from kard_async.testing._routing import Call, Document, Respond, Route, Router, route
+from kard_async.testing._server import start_runner
+from kard_async.testing.api import AREAS, ROUTER
 
 ORG = TEST_ORGANIZATION_ID
 USER = f"/v2/issuers/{ORG}/users/user-123"
@@ -286,6 +297,58 @@ async def test_unknown_route_and_wrong_method(api: Api) -> None:
     assert status == 405
 
 
+def test_routes_are_collected_from_every_area() -> None:
+    names = [area.__name__.rsplit(".", 1)[1] for area in AREAS]
+    assert names == sorted(names)
+    assert {"attributions", "auth", "rewards"} <= set(names)
+    user = "/v2/issuers/{org}/users/{user}"
+    assert {(r.method, r.template, r.auth, r.status) for r in ROUTER.routes} >= {
+        ("POST", "/v2/auth/token", False, 200),
+        ("POST", f"{user}/attributions", True, 201),
+        ("POST", f"{user}/offers/{{offer}}/activate", True, 200),
+        ("POST", f"{user}/offers/{{offer}}/boost", True, 200),
+        ("POST", f"{user}/placements/{{placement}}/slot/{{slot}}/activate", True, 200),
+        ("GET", f"{user}/offers", True, 200),
+        ("GET", f"{user}/locations", True, 200),
+        ("GET", f"{user}/placements/{{placement}}/content", True, 200),
+    }
+    assert all(declared.template.startswith("/v2/") for declared in ROUTER.routes)
+
+
+def test_router_matching_and_declaration_errors() -> None:
+    area = ModuleType("area")
+
+    @route("GET", "/v2/things/{thing}")
+    def get_thing(call: Call) -> Document:
+        return {}
+
+    @route("DELETE", "/v2/things/{thing}")
+    def delete_thing(call: Call) -> Document:
+        return {}
+
+    area.get_thing, area.delete_thing = get_thing, delete_thing
+    get_thing.__module__ = delete_thing.__module__ = "area"
+    other = ModuleType("other")
+    other.get_thing = get_thing  # imported from another area: routed once, not twice
+    router = Router((area, other))
+    assert len(router.routes) == 2
+    methods, params = router.match("/v2/things/a%2Fb%3Fc") or ({}, {})
+    assert sorted(methods) == ["DELETE", "GET"]
+    assert params == {"thing": "a/b?c"}
+    assert router.match("/v2/%74hings/x") is not None  # literal segments are decoded too
+    for unmatched in ("/v2/things/", "/v2/things/a/b", "/v2/thing/a", "v2/things/a"):
+        assert router.match(unmatched) is None
+    twice = ModuleType("twice")
+    for name in ("first", "second"):
+        handler = route("GET", "/v2/things/{thing}")(lambda call: {})
+        handler.__module__ = "twice"
+        setattr(twice, name, handler)
+    with pytest.raises(ValueError, match="two handlers for GET /v2/things/"):
+        Router((twice,))
+    with pytest.raises(ValueError, match="must start with '/'"):
+        route("GET", "v2/things")
+
+
 async def test_every_request_is_recorded(api: Api, kard_emulator: KardEmulator) -> None:
     kard_emulator.inject(Fault("status", status=500, path="offers$"))
     await api.get(f"{USER}/offers", params={"page[size]": "2"})
@@ -315,7 +378,7 @@ async def test_encoded_slash_in_user_id(api: Api, kard_emulator: KardEmulator) -
     assert kard_emulator.attribution_events[-1].user_id == "a?b#c"
 
 
-async def test_cached_pages_are_per_user(api: Api) -> None:
+async def test_links_carry_the_users_own_path(api: Api) -> None:
     query = {"page[size]": "2", "supportedComponents": "cta"}
     other = f"/v2/issuers/{ORG}/users/other%20user"
     _, mine = await api.get(f"{USER}/offers", query)
@@ -351,6 +414,10 @@ async def test_locations_seed_example(api: Api) -> None:
     assert attributes["name"] == "Worlds Greatest Chicken"
     assert attributes["coordinates"] == {"longitude": -75.1446869, "latitude": 39.9419429}
     assert attributes["operationHours"]["weekdayText"][0] == "Monday: 9:00 AM \u2013 5:00 PM"
+    # SDK 30.x fields (rating and price level from the SDK's example)
+    assert attributes["cuisine"] == "Fried Chicken Restaurant"
+    assert attributes["rating"] == {"value": 4.6, "count": 812}
+    assert attributes["priceLevel"] == "$$"
     assert location["relationships"]["offers"]["data"] == [
         {"type": "standardOffer", "id": SEED_OFFER}
     ]
@@ -368,6 +435,19 @@ async def test_locations_seed_example(api: Api) -> None:
         "&filter[longitude]=-75.1446869&filter[radius]=10&include=offers,categories"
     )
     assert links["next"].startswith(f"{USER}/locations?page[after]=")
+
+
+async def test_locations_venue_attributes(api: Api) -> None:
+    _, body = await api.get(f"{USER}/locations", {"page[size]": "1000"})
+    venues = [loc["attributes"] for loc in body["data"] if "cuisine" in loc["attributes"]]
+    assert 0 < len(venues) < len(body["data"])  # restaurants and venues only
+    for attributes in venues:
+        assert isinstance(attributes["cuisine"], str)
+        assert attributes["priceLevel"] in ("$", "$$", "$$$", "$$$$")
+        rating = attributes["rating"]
+        assert 0 <= rating["value"] <= 5
+        assert rating["count"] is None or rating["count"] > 0
+    assert any(attributes["rating"]["count"] is None for attributes in venues)
 
 
 async def test_locations_radius_search(api: Api) -> None:
@@ -1041,6 +1121,49 @@ async def test_quiesce_ends_leftover_requests(
     assert (await api.get(f"{USER}/offers"))[0] == 200
 
 
+def test_quiesce_ignores_a_request_read_before_its_connection_closed(
+    kard_server: EmulatorServer, kard_emulator: KardEmulator
+) -> None:
+    """A leftover connection's request must not run in the next test.
+
+    aiohttp may have read a request whose handler has not started yet when quiesce() closes
+    the connection; that handler still runs afterwards. Reproduced deterministically: the
+    server loop is held while the request arrives and quiesce() is queued, so quiesce runs
+    first. With latency, the handler would record the token request after the reset (a
+    token request, because the reset revokes the tokens other requests would need).
+    """
+    loop = kard_server._loop
+    assert loop is not None
+    leftover = HTTPConnection(kard_server.host, kard_server.port, timeout=5)
+    try:
+        leftover.request("GET", f"{USER}/offers")  # connects; a 401 is fine
+        assert leftover.getresponse().read()
+        kard_emulator.inject(Fault("latency", delay=0.3, path="token$"))
+        body = json.dumps({"client_id": TEST_CLIENT_ID, "client_secret": TEST_CLIENT_SECRET})
+        request = (
+            "POST /v2/auth/token HTTP/1.1\r\nHost: emulator\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n{body}"
+        ).encode()
+        held = threading.Event()
+
+        def hold() -> None:
+            held.set()
+            time.sleep(0.3)
+
+        loop.call_soon_threadsafe(hold)
+        assert held.wait(5)
+        assert leftover.sock is not None
+        leftover.sock.sendall(request)  # read by the server once the loop is free again
+        kard_server.quiesce()
+        kard_emulator.reset()  # what the kard_server fixture does next
+        assert leftover.sock.recv(1024) == b""  # closed, never answered
+    finally:
+        leftover.close()
+    time.sleep(0.5)  # longer than the latency the handler would have slept
+    assert kard_emulator.requests == []
+    assert kard_emulator.token_requests == []
+
+
 def test_fault_parse() -> None:
     fault = Fault.parse("status=429,retry_after=1,path=/attributions,times=5")
     assert (fault.kind, fault.status, fault.retry_after, fault.path, fault.times) == (
@@ -1076,6 +1199,109 @@ def test_fault_parse() -> None:
     ):
         with pytest.raises(ValueError, match=r"\S"):
             Fault.parse(bad)
+
+
+# --------------------------------------------------------------------------- opt-in read cache
+
+
+async def test_read_cache_layer(http: aiohttp.ClientSession) -> None:
+    emulator = KardEmulator()
+    cache = ReadCache()
+    handled: Counter[str] = Counter()
+
+    def counting(found: Route, call: Call, respond: Respond) -> bytes:
+        def run(found: Route, call: Call) -> bytes:
+            handled[found.handler.__name__] += 1
+            return respond(found, call)
+
+        return cache(found, call, run)
+
+    runner, port = await start_runner(emulator, "127.0.0.1", 0, layer=counting)
+    try:
+        api = Api(http, f"http://127.0.0.1:{port}")
+        _, first = await api.get(f"{USER}/locations", BENCHMARK_QUERY)
+        _, second = await api.get(f"{USER}/locations", BENCHMARK_QUERY)
+        assert first == second
+        assert len(first["data"]) == 100
+        assert handled["locations"] == 1
+        other = f"/v2/issuers/{ORG}/users/other"
+        _, theirs = await api.get(f"{other}/locations", BENCHMARK_QUERY)
+        assert theirs["links"]["next"].startswith(f"{other}/locations?")
+        assert handled["locations"] == 2
+        # Auth runs before the cache; errors are never cached.
+        status, _ = await api.get(
+            f"{USER}/locations", BENCHMARK_QUERY, headers={"Authorization": "Bearer nope"}
+        )
+        assert status == 401
+        for _ in range(2):
+            status, _ = await api.get(f"{USER}/offers", {"page[size]": "0"})
+            assert status == 400
+        assert handled["offers"] == 2
+        # Reads that depend on state (slot activations) are not cached.
+        for _ in range(2):
+            status, _ = await api.get(f"{USER}/placements/placement-batch-1/content")
+            assert status == 200
+        assert handled["placement_content"] == 2
+        # The extras fault still decorates a cached read, and leaves the cache as it was.
+        emulator.inject(Fault("extras"))
+        _, decorated = await api.get(f"{USER}/locations", BENCHMARK_QUERY)
+        assert "x-future-top-level" in decorated
+        _, plain = await api.get(f"{USER}/locations", BENCHMARK_QUERY)
+        assert plain == first
+        assert handled["locations"] == 3
+        assert len(emulator.requests) == 11  # every request is still recorded (and the token)
+    finally:
+        await runner.cleanup()
+
+
+# --------------------------------------------------------------------------- live offers
+
+
+def _live(offer: dict[str, Any], now: datetime) -> bool:
+    attributes = offer["attributes"]
+    start = datetime.fromisoformat(attributes["startDate"].replace("Z", "+00:00"))
+    end = datetime.fromisoformat(attributes["expirationDate"].replace("Z", "+00:00"))
+    return start <= now < end
+
+
+async def test_no_list_shows_an_expired_offer(api: Api) -> None:
+    """Seed dates are relative to today: every offer any list shows is live."""
+    now = datetime.now(timezone.utc)
+    _, offers = await api.get(f"{USER}/offers", {"page[size]": "1000"})
+    _, locations = await api.get(f"{USER}/locations", {"page[size]": "1000", "include": "offers"})
+    _, standard = await api.get(f"{USER}/placements/placement-1/content")
+    _, batch = await api.get(f"{USER}/placements/placement-batch-1/content")
+    shown = [
+        *offers["data"],
+        *locations["included"],
+        *standard["data"],
+        *(offer for slot in batch["data"] for offer in slot["attributes"]["offers"]),
+    ]
+    assert len(offers["data"]) == 58
+    assert len(shown) > 100
+    assert [offer["id"] for offer in shown if not _live(offer, now)] == []
+    _, seed = await api.get(f"{USER}/offers", {"filter[search]": "worlds greatest"})
+    assert seed["data"][0]["id"] == SEED_OFFER
+
+
+def test_demo_lists_no_expired_offer() -> None:
+    env = dict(os.environ, KARD_ASYNC_PLAIN="1", PYTHONIOENCODING="utf-8")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    result = subprocess.run(
+        [sys.executable, "-m", "kard_async", "demo", "--events", "10", "--users", "2"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env={key: value for key, value in env.items() if key not in ("KARD_BASE_URL",)},
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Worlds Greatest Chicken" in result.stdout  # the seed example offer is listed...
+    dates = re.findall(r"\b\d{4}-\d{2}-\d{2}\b", result.stdout)
+    assert len(dates) >= 5
+    today = datetime.now(timezone.utc).date().isoformat()
+    assert [date for date in dates if date < today] == []  # ...and nothing expired
 
 
 # --------------------------------------------------------------------------- running it

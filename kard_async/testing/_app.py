@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
 
 import msgspec
 from aiohttp import web
@@ -14,12 +13,8 @@ from ._extras import with_extras
 from ._faults import Fault
 from ._jsonapi import ApiError, Params, error_object
 from ._records import RecordedRequest
-from ._routing import Call, Route, Router
+from ._routing import Call, Layer, Respond, Route, Router
 from .api import ROUTER
-
-Respond = Callable[[Route, Call], bytes]
-Layer = Callable[[Route, Call, Respond], bytes]
-"""Wraps the handler step of every routed, authorized request (``_cache.ReadCache``)."""
 
 _TRUNCATED_JSON = b'{"data": ['
 _encode = msgspec.json.Encoder().encode

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ._app import Respond
-from ._routing import Call, Handler, Route
+from ._routing import Call, Handler, Respond, Route
 from .api import rewards
 
 _MAX_BYTES = 64 * 1024 * 1024

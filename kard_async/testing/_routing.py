@@ -61,6 +61,8 @@ H = TypeVar("H", bound=Handler)
 
 @dataclass(frozen=True)
 class Route:
+    """What ``@route`` declared for one handler."""
+
     method: str
     template: str
     handler: Handler
@@ -68,6 +70,11 @@ class Route:
     status: int
     segments: tuple[str, ...]
 
+
+Respond = Callable[[Route, Call], bytes]
+"""Runs a route's handler and encodes its document."""
+Layer = Callable[[Route, Call, Respond], bytes]
+"""Wraps the handler step of every routed, authorized request (``_cache.ReadCache``)."""
 
 _ROUTE_ATTRIBUTE = "__kard_route__"
 
@@ -91,6 +98,10 @@ def route(method: str, template: str, *, auth: bool = True, status: int = 200) -
     return declare
 
 
+# (literal segments by position, parameter names by position, {method: route})
+_Template = tuple[tuple[tuple[int, str], ...], tuple[tuple[int, str], ...], dict[str, Route]]
+
+
 class Router:
     """Matches a raw request path against the routes of the given API area modules."""
 
@@ -101,7 +112,7 @@ class Router:
                 found = getattr(value, _ROUTE_ATTRIBUTE, None)
                 if isinstance(found, Route) and value.__module__ == module.__name__:
                     self._add(found)
-        # By segment count: (literal segments by position, parameter names by position, routes).
+        # Templates by segment count: a path is only compared with those of its length.
         self._by_length: dict[int, list[_Template]] = {}
         for methods in self._by_template.values():
             segments = next(iter(methods.values())).segments
@@ -134,6 +145,3 @@ class Router:
                 if all(params.values()):
                     return methods, params
         return None
-
-
-_Template = tuple[tuple[tuple[int, str], ...], tuple[tuple[int, str], ...], dict[str, Route]]

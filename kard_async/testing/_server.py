@@ -11,8 +11,9 @@ from typing import Any
 
 from aiohttp import web
 
-from ._app import Layer, build_app, cancel_in_flight
+from ._app import build_app, cancel_in_flight
 from ._emulator import KardEmulator
+from ._routing import Layer
 
 _START_TIMEOUT = 30.0
 

@@ -1,10 +1,18 @@
-"""The emulated API, one module per area; each handler carries its ``@route``.
+"""The emulated API, one module per area (``auth``, ``rewards``, ``attributions``, ...).
 
-A new endpoint is one decorated handler in its area's module. A new area is a new module
-listed here.
+Each handler carries its ``@route``. The router collects the routes of every module in this
+package, so a new endpoint is one decorated handler in its area's module, and a new area is
+one new module.
 """
 
-from .._routing import Router
-from . import attributions, auth, notifications, organizations, ping, rewards, users
+import importlib
+import pkgutil
 
-ROUTER = Router((auth, rewards, attributions, users, notifications, organizations, ping))
+from .._routing import Router
+
+AREAS = tuple(
+    importlib.import_module(f"{__name__}.{name}")
+    for name in sorted(info.name for info in pkgutil.iter_modules(__path__))
+    if not name.startswith("_")
+)
+ROUTER = Router(AREAS)
