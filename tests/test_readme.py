@@ -1,0 +1,258 @@
+"""README.md stays true: its Python examples run against the emulator, as a reader pastes them.
+
+Each ```python block runs in its own interpreter, with the settings `kard-async serve`
+prints in its environment (``KARD_BASE_URL`` pointing at the ``kard_server`` emulator, fresh
+for each block). A block whose first line starts with ``# fragment`` is not run; the one
+starting with ``# A server`` (the webhook receiver) is started, sent a notification by the
+emulator, and stopped with Ctrl-C. The tables are checked against the code: every operation
+in the endpoint table, every SDK operation in the migration guide.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import pytest
+
+from kard_async import AsyncKard
+from kard_async.models import SubscriptionRequest
+from kard_async.testing import EmulatorServer, KardEmulator
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+TEXT = README.read_text(encoding="utf-8")
+FRAGMENT = "# fragment"
+SERVER = "# A server"
+TIMEOUT = 120.0  # seconds per block: generous, the machine may be loaded
+
+
+@dataclass(frozen=True)
+class Block:
+    line: int  # of the block's first line of code in README.md
+    code: str
+
+    @property
+    def kind(self) -> str:
+        first = self.code.split("\n", 1)[0]
+        if first.startswith(FRAGMENT):
+            return "fragment"
+        return "server" if first.startswith(SERVER) else "script"
+
+
+def python_blocks() -> list[Block]:
+    blocks = []
+    for match in re.finditer(r"^```python\n(.*?)^```$", TEXT, re.MULTILINE | re.DOTALL):
+        blocks.append(Block(TEXT.count("\n", 0, match.start(1)) + 1, match.group(1)))
+    return blocks
+
+
+BLOCKS = python_blocks()
+SCRIPTS = [block for block in BLOCKS if block.kind == "script"]
+
+
+def environment(server: EmulatorServer, **extra: str) -> dict[str, str]:
+    """This process's environment without its KARD_* settings, plus the emulator's."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("KARD_")}
+    emulator = server.emulator
+    env.update(
+        KARD_BASE_URL=server.base_url,
+        KARD_CLIENT_ID=emulator.client_id,
+        KARD_CLIENT_SECRET=emulator.client_secret,
+        KARD_ORGANIZATION_ID=emulator.organization_id,
+        KARD_WEBHOOK_KEY=emulator.webhook_key,
+        **extra,
+    )
+    return env
+
+
+def command(block: Block, directory: Path) -> list[str]:
+    script = directory / f"readme_line_{block.line}.py"
+    script.write_text(block.code, encoding="utf-8")
+    return [sys.executable, "-W", "error", str(script)]
+
+
+def tail(text: str, lines: int = 40) -> str:
+    return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+@pytest.mark.parametrize("block", SCRIPTS, ids=[f"line{block.line}" for block in SCRIPTS])
+def test_example_runs(block: Block, kard_server: EmulatorServer, tmp_path: Path) -> None:
+    try:
+        done = subprocess.run(
+            command(block, tmp_path),
+            cwd=tmp_path,
+            env=environment(kard_server),
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"README.md line {block.line}: still running after {TIMEOUT:.0f} s")
+    assert done.returncode == 0, (
+        f"README.md line {block.line}: exit status {done.returncode}\n{tail(done.stderr)}"
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def wait_for_port(process: subprocess.Popen[str], port: int, line: int) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"README.md line {line}: exited with status {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    pytest.fail(f"README.md line {line}: not listening on port {port} after {TIMEOUT:.0f} s")
+
+
+async def test_webhook_receiver_example(
+    kard_server: EmulatorServer,
+    kard_emulator: KardEmulator,
+    make_kard: Callable[..., AsyncKard],
+    tmp_path: Path,
+) -> None:
+    [block] = [block for block in BLOCKS if block.kind == "server"]
+    port = free_port()
+    process = subprocess.Popen(
+        command(block, tmp_path),
+        cwd=tmp_path,
+        env=environment(kard_server, PORT=str(port)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        await wait_for_port(process, port, block.line)
+        kard = make_kard()
+        await kard.notifications.subscriptions.create(
+            [
+                SubscriptionRequest(
+                    event_name="earnedRewardSettled",
+                    webhook_url=f"http://127.0.0.1:{port}/kard/webhooks",
+                )
+            ]
+        )
+        kard_emulator.notify(
+            "earnedRewardSettled",
+            {
+                "message": "You earned $1.50",
+                "name": "Harbor Burger",
+                "attributionUrl": "https://rewards.example/a/1",
+                "transactionId": "txn-1",
+                "transactionAmountInCents": 3000,
+                "commissionEarned": {"type": "cents", "value": 150},
+            },
+            relationships={"user": {"data": {"type": "user", "id": "user-1"}}},
+        )
+        attempts = await kard_emulator.wait_for_deliveries(timeout=TIMEOUT)
+        assert [attempt.status for attempt in attempts] == [200], attempts
+    finally:
+        process.send_signal(signal.SIGINT)  # Ctrl-C
+        try:
+            stdout, stderr = process.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            stdout, stderr = process.communicate()
+    assert "user user-1 earned 150 cents at Harbor Burger" in stdout, (
+        f"README.md line {block.line}:\n{tail(stdout)}\n{tail(stderr)}"
+    )
+
+
+def test_every_python_block_is_run_or_marked() -> None:
+    assert len(BLOCKS) == TEXT.count("```python"), "a ```python fence is indented or unclosed"
+    kinds = [block.kind for block in BLOCKS]
+    assert kinds.count("server") == 1
+    assert kinds.count("script") >= 15
+    for block in BLOCKS:
+        if block.kind == "fragment":
+            # A fragment says why it does not run: "# fragment: needs ..."
+            assert re.match(r"# fragment: \S", block.code), f"README.md line {block.line}"
+
+
+def test_quick_start_test_command_is_what_ci_runs() -> None:
+    command = 'python -m pip install -e ".[test]" && python -m pytest'
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert command in ci.splitlines()
+    quick_start = section("Quick start")
+    assert "python3 -m venv .venv && . .venv/bin/activate" in quick_start
+    assert command in quick_start.splitlines()
+    assert 'python -m pip install -e ".[cli]" && python -m kard_async demo' in quick_start
+
+
+def section(title: str) -> str:
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## )", TEXT, re.MULTILINE | re.DOTALL)
+    assert match, f"no section {title!r} in README.md"
+    return match.group(1)
+
+
+def heading_anchors() -> set[str]:
+    """GitHub's anchors: lower case, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"^```.*?^```", "", TEXT, flags=re.MULTILINE | re.DOTALL)
+    headings = re.findall(r"^#+ (.+)$", text, re.MULTILINE)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+
+
+def test_links_work_on_pypi() -> None:
+    """PyPI shows README.md without the repository: links are absolute or anchors."""
+    anchors = heading_anchors()
+    for target in re.findall(r"\]\(([^)]+)\)", TEXT):
+        if target.startswith("#"):
+            assert target[1:] in anchors, f"no heading for the link {target}"
+        else:
+            assert target.startswith("https://"), f"relative link {target}"
+
+
+def operations(node: object, prefix: str = "") -> list[str]:
+    """The public methods of the resource tree: ``users.rewards.offers``, ``ping``..."""
+    found = []
+    for name in sorted(dir(type(node))):
+        attribute = getattr(type(node), name)
+        if name.startswith("_") or name == "with_raw_response":
+            continue
+        if isinstance(attribute, cached_property):
+            found += operations(getattr(node, name), f"{prefix}{name}.")
+        elif callable(attribute) and prefix:  # the client's own methods: only API calls
+            found.append(prefix + name)
+    return found
+
+
+def test_endpoint_table_lists_every_operation() -> None:
+    kard = AsyncKard(token="unused", organization_id="org-1", base_url="http://127.0.0.1:9")
+    table = section("Endpoints")
+    listed = operations(kard) + ["ping"]
+    assert len(listed) >= 35
+    missing = [name for name in listed if f"| `{name}(" not in table]
+    assert not missing, f"operations missing from the README's endpoint table: {missing}"
+
+
+def test_migration_guide_has_every_sdk_operation() -> None:
+    counterparts: dict[str, str] = json.loads(
+        (ROOT / "tests" / "data" / "sdk_counterparts.json").read_text(encoding="utf-8")
+    )
+    rows = [line for line in section("Migrating from kard-financial-sdk").splitlines()]
+    rows = [row for row in rows if row.startswith("| `client.")]
+    assert len(rows) == len(counterparts) == 39
+    for sdk, ours in counterparts.items():
+        matching = [row for row in rows if row.startswith(f"| `client.{sdk}(")]
+        assert len(matching) == 1, f"{sdk}: {len(matching)} rows in the migration guide"
+        assert f"kard.{ours}(" in matching[0].split(" | ")[1], f"{sdk} -> {ours}: {matching[0]}"
