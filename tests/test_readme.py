@@ -10,6 +10,7 @@ in the endpoint table, every SDK operation in the migration guide.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -101,8 +102,16 @@ def test_example_runs(block: Block, kard_server: EmulatorServer, tmp_path: Path)
     except subprocess.TimeoutExpired:
         pytest.fail(f"README.md line {block.line}: still running after {TIMEOUT:.0f} s")
     assert done.returncode == 0, (
-        f"README.md line {block.line}: exit status {done.returncode}\n{tail(done.stderr)}"
+        f"{where(block, done.stderr)}: exit status {done.returncode}\n" + tail(done.stderr)
     )
+
+
+def where(block: Block, stderr: str) -> str:
+    """The README line the traceback points at, else the block's first line."""
+    lines = re.findall(rf'readme_line_{block.line}\.py", line (\d+)', stderr)
+    if lines:
+        return f"README.md line {block.line + int(lines[-1]) - 1}"
+    return f"README.md line {block.line}"
 
 
 def free_port() -> int:
@@ -112,16 +121,19 @@ def free_port() -> int:
         return port
 
 
-async def wait_for_port(process: subprocess.Popen[str], port: int, line: int) -> None:
+async def wait_for_port(process: asyncio.subprocess.Process, port: int, line: int) -> None:
     deadline = time.monotonic() + TIMEOUT
     while time.monotonic() < deadline:
-        if process.poll() is not None:
+        if process.returncode is not None:
             pytest.fail(f"README.md line {line}: exited with status {process.returncode}")
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
         except OSError:
-            time.sleep(0.1)
+            await asyncio.sleep(0.1)
+        else:
+            writer.close()
+            await writer.wait_closed()
+            return
     pytest.fail(f"README.md line {line}: not listening on port {port} after {TIMEOUT:.0f} s")
 
 
@@ -133,13 +145,12 @@ async def test_webhook_receiver_example(
 ) -> None:
     [block] = [block for block in BLOCKS if block.kind == "server"]
     port = free_port()
-    process = subprocess.Popen(
-        command(block, tmp_path),
+    process = await asyncio.create_subprocess_exec(
+        *command(block, tmp_path),
         cwd=tmp_path,
         env=environment(kard_server, PORT=str(port)),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         await wait_for_port(process, port, block.line)
@@ -167,15 +178,18 @@ async def test_webhook_receiver_example(
         attempts = await kard_emulator.wait_for_deliveries(timeout=TIMEOUT)
         assert [attempt.status for attempt in attempts] == [200], attempts
     finally:
-        process.send_signal(signal.SIGINT)  # Ctrl-C
+        if process.returncode is None:
+            process.send_signal(signal.SIGINT)  # Ctrl-C
         try:
-            stdout, stderr = process.communicate(timeout=TIMEOUT)
-        except subprocess.TimeoutExpired:
+            out, err = await asyncio.wait_for(process.communicate(), TIMEOUT)
+        except asyncio.TimeoutError:
             process.kill()
-            stdout, stderr = process.communicate()
+            out, err = await process.communicate()
+    stdout, stderr = out.decode(), err.decode()
     assert "user user-1 earned 150 cents at Harbor Burger" in stdout, (
         f"README.md line {block.line}:\n{tail(stdout)}\n{tail(stderr)}"
     )
+    assert process.returncode == 0, f"README.md line {block.line}: {tail(stderr)}"
 
 
 def test_every_python_block_is_run_or_marked() -> None:
@@ -239,7 +253,7 @@ def operations(node: object, prefix: str = "") -> list[str]:
 def test_endpoint_table_lists_every_operation() -> None:
     kard = AsyncKard(token="unused", organization_id="org-1", base_url="http://127.0.0.1:9")
     table = section("Endpoints")
-    listed = operations(kard) + ["ping"]
+    listed = [*operations(kard), "ping"]
     assert len(listed) >= 35
     missing = [name for name in listed if f"| `{name}(" not in table]
     assert not missing, f"operations missing from the README's endpoint table: {missing}"
