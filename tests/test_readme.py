@@ -35,6 +35,7 @@ README = ROOT / "README.md"
 TEXT = README.read_text(encoding="utf-8")
 FRAGMENT = "# fragment"
 SERVER = "# A server"
+REPOSITORY = "https://github.com/kard-async/kard-async"
 TIMEOUT = 120.0  # seconds per block: generous, the machine may be loaded
 
 
@@ -227,13 +228,18 @@ def heading_anchors() -> set[str]:
 
 
 def test_links_work_on_pypi() -> None:
-    """PyPI shows README.md without the repository: links are absolute or anchors."""
+    """PyPI shows README.md without the repository (and without heading anchors): links are
+    absolute, those to a section point at a heading of the README on GitHub."""
     anchors = heading_anchors()
-    for target in re.findall(r"\]\(([^)]+)\)", TEXT):
-        if target.startswith("#"):
-            assert target[1:] in anchors, f"no heading for the link {target}"
-        else:
-            assert target.startswith("https://"), f"relative link {target}"
+    targets = re.findall(r"\]\(([^)]+)\)", TEXT)
+    assert len(targets) > 20
+    for target in targets:
+        assert target.startswith("https://"), f"relative link {target}"
+        if target.startswith(f"{REPOSITORY}#"):
+            assert target.split("#", 1)[1] in anchors, f"no heading for the link {target}"
+        elif target.startswith(REPOSITORY):
+            path = target.removeprefix(f"{REPOSITORY}/blob/main/")
+            assert (ROOT / path).is_file(), f"no file for the link {target}"
 
 
 def operations(node: object, prefix: str = "") -> list[str]:
