@@ -390,9 +390,14 @@ class Transport:
 async def _read_limited(response: aiohttp.ClientResponse, limit: int) -> bytes | None:
     """The body, read as it arrives; None when it exceeds ``limit`` bytes, in which case the
     connection is closed rather than reused (the rest of the body is still on it)."""
-    if response.content_length is not None and response.content_length > limit:
-        response.close()
-        return None
+    length = response.content_length
+    if length is not None:
+        if length > limit:
+            response.close()
+            return None
+        # A declared length within the limit: aiohttp reads exactly that much, in one call
+        # (the chunk loop below costs a loop pass per chunk, and most answers are small).
+        return await response.read()
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.content.iter_any():

@@ -519,8 +519,9 @@ class _Engine(Generic[ItemT, ResultT]):
             del self._buffers[batch.key]  # only once queued: a cancelled put keeps it here
 
     async def _dispatch(self, batch: _Batch) -> None:
-        if not self._idle and len(self._workers) < self._concurrency:
-            # Workers are started as batches come, so the work is sized by the input.
+        if self._queue.qsize() >= self._idle and len(self._workers) < self._concurrency:
+            # One more worker while batches outnumber idle workers: the work is sized by the
+            # input, and a burst of batches gets every worker it may have at once.
             self._idle += 1
             self._workers.append(asyncio.ensure_future(self._worker()))
         await self._queue.put(batch)
