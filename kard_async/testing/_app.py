@@ -138,7 +138,8 @@ class _RequestHandler:
                 raise ApiError(
                     403, f"The access token is not authorized for organization {path['org']!r}"
                 )
-        return found.status, self._respond(found, call)
+        payload = self._respond(found, call)
+        return call.status or found.status, payload
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         emulator = self._emulator

@@ -7,14 +7,22 @@ import secrets
 import threading
 import time
 from collections import deque
-from datetime import datetime
-from typing import TYPE_CHECKING
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from ._constants import TEST_CLIENT_ID, TEST_CLIENT_SECRET, TEST_ORGANIZATION_ID
 from ._faults import Fault
-from ._records import ReceivedEvent, RecordedRequest, TokenRequest
+from ._jsonapi import format_datetime
+from ._ledger import Ledger
+from ._records import (
+    ReceivedEvent,
+    ReceivedFraudMarker,
+    ReceivedTransaction,
+    RecordedRequest,
+    TokenRequest,
+)
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -79,6 +87,7 @@ class KardEmulator:
         self._faults: list[Fault] = []
         # (organization, user, placement) -> {slot id: last ACTIVATE time}
         self._activations: dict[tuple[str, str, str], dict[str, datetime]] = {}
+        self._ledger = Ledger()  # transactions, fraud markers, earned rewards
 
     # ------------------------------------------------------------------ public API
 
@@ -112,6 +121,7 @@ class KardEmulator:
             self._event_count = 0
             self._faults.clear()
             self._activations.clear()
+            self._ledger.clear()
             self.token_ttl = self._initial_token_ttl
 
     @property
@@ -137,6 +147,31 @@ class KardEmulator:
         """``len(attribution_events)`` without decoding anything (cheap for benchmarks)."""
         with self._lock:
             return self._event_count
+
+    @property
+    def transactions(self) -> list[ReceivedTransaction]:
+        """Every transaction accepted, in the order received."""
+        return self._ledger.transactions
+
+    @property
+    def transaction_count(self) -> int:
+        """``len(transactions)`` without decoding anything (cheap for benchmarks)."""
+        return self._ledger.transaction_count
+
+    @property
+    def fraud_markers(self) -> list[ReceivedFraudMarker]:
+        return self._ledger.fraud_markers
+
+    def pay_rewards(self, user_id: str | None = None, *, organization_id: str | None = None) -> int:
+        """Mark the settled rewards of a user (or of everyone) paid in full to the issuer,
+        as Kard's monthly payout does; returns how many changed."""
+        now = format_datetime(datetime.now(timezone.utc))
+        return self._ledger.pay(organization_id or self.organization_id, user_id, now)
+
+    def on_earned_reward(self, reward: dict[str, Any], status: str) -> None:
+        """Called after a transaction earned a reward (``status`` ``APPROVED`` or
+        ``SETTLED``; ``reward`` is the earned-rewards row). A no-op: the place where a
+        webhook notification will be sent from."""
 
     # ------------------------------------------------------------------ used by the app
 

@@ -35,6 +35,8 @@ class Call:
     """The organization of the bearer token (empty on routes without auth)."""
     extras: bool = False
     """The "extras" fault fires: the dispatcher decorates the document (handlers ignore it)."""
+    status: int | None = None
+    """Set by a handler whose success status depends on the request (207 Multi-Status)."""
 
     @property
     def user_id(self) -> str:
