@@ -1,7 +1,7 @@
 """kard-async: a fast, safe asyncio client for the Kard Rewards API, with a blocking facade."""
 
 from ._blocking import Paginator, SyncInAsyncWarning
-from ._client import AsyncKard
+from ._client import ENVIRONMENTS, AsyncKard
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -29,6 +29,7 @@ from ._transport import ResponseInfo
 from ._version import __version__
 
 __all__ = [
+    "ENVIRONMENTS",
     "APIConnectionError",
     "APIError",
     "APIStatusError",

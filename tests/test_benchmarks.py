@@ -235,9 +235,29 @@ def test_report_shows_medians_ratios_targets_and_skips() -> None:
             {"events": 20_000, "users": 1, "events_per_s": 5_000, "events_per_cpu_s": 5e3},
         ),
     ]
-    run = orchestrator.Run(
-        profile=orchestrator.QUICK,
-        command="python -m benchmarks --quick",
+    run = _run(orchestrator.FULL, outcomes)
+    text = render_text(run)
+    assert "ours within 20% of plain msgspec Structs (time ratio <= 1.20): 1.05x -> MET" in text
+    assert "ours >= 95% of the minimal client's throughput: 100% -> MET" in text
+    assert "ours >= 100x the official SDK's throughput (async vs async): 200x -> MET" in text
+    # Ours is the fastest variant here: the server, not the client, sets the ratio.
+    assert (
+        "ours >= 80x the official SDK (events/s): 40.0x -> server-bound (the emulator's "
+        "ceiling here is 40.0x the official SDK's rate)"
+    ) in text
+    assert "900-1,100" in text  # the range over repetitions
+    assert "skipped (kard-financial-sdk is not installed)" in text
+    assert "ours sync (Kard): error: exit 1: boom" in text
+    markdown = render_markdown(run)
+    assert "python -m benchmarks --only decode,get,bulk" in markdown
+    assert "| ours async (AsyncKard) | 1,000 |" in markdown
+    assert "## Targets at a glance" in markdown
+
+
+def _run(profile: Any, outcomes: list[Outcome]) -> Any:
+    return orchestrator.Run(
+        profile=profile,
+        command="python -m benchmarks --only decode,get,bulk",
         machine={
             "date": "today",
             "cpu": "cpu",
@@ -252,18 +272,58 @@ def test_report_shows_medians_ratios_targets_and_skips() -> None:
         outcomes={(o.measure, o.variant): o for o in outcomes},
         pinning="not pinned",
     )
-    text = render_text(run)
-    assert "ours within 20% of plain msgspec Structs (time ratio <= 1.20): 1.05x -> MET" in text
-    assert "ours >= 95% of the minimal client's throughput: 100% -> MET" in text
-    assert "ours >= 100x the official SDK's throughput (async vs async): 200x -> MET" in text
-    assert "ours >= 80x the official SDK (events/s): 40.0x -> MISSED" in text
-    assert "900-1,100" in text  # the range over repetitions
-    assert "skipped (kard-financial-sdk is not installed)" in text
-    assert "ours sync (Kard): error: exit 1: boom" in text
-    markdown = render_markdown(run)
-    assert "python -m benchmarks --quick" in markdown
-    assert "| ours async (AsyncKard) | 1,000 |" in markdown
-    assert "## Targets at a glance" in markdown
+
+
+def test_report_marks_server_bound_targets_and_judges_only_full_runs() -> None:
+    get = {"p50_ms": 1.0, "p99_ms": 2.0, "cpu_ms_per_request": 0.5, "peak_rss_mib": 50}
+
+    def bulk(eps: float) -> dict[str, Any]:
+        return {"events": 2_000, "users": 20, "events_per_s": eps, "events_per_cpu_s": eps}
+
+    outcomes = [
+        # GET c1: ours at 95% of the server's ceiling (raw), which is 100x the official SDK.
+        _outcome("get-c1", "ours", {**get, "rps": 950}),
+        _outcome("get-c1", "raw", {**get, "rps": 1000}),
+        _outcome("get-c1", "minimal", {**get, "rps": 960}),
+        _outcome("get-c1", "official-async", {**get, "rps": 10}),
+        # GET c32: ours 90% of the minimal client, a real shortfall.
+        _outcome("get-c32", "ours", {**get, "rps": 900}),
+        _outcome("get-c32", "minimal", {**get, "rps": 1000}),
+        _outcome("get-c32", "official-async", {**get, "rps": 5}),
+        # bulk, many users: the emulator absorbs at most 55x the official SDK's rate.
+        _outcome("bulk-many", "ours", bulk(100_000)),
+        _outcome("bulk-many", "raw", bulk(110_000)),
+        _outcome("bulk-many", "official-async", bulk(2_000)),
+        # bulk, one user: the server could take 200x, ours reaches 4x: missed.
+        _outcome("bulk-one", "ours", bulk(20_000)),
+        _outcome("bulk-one", "raw", bulk(1_000_000)),
+        _outcome("bulk-one", "official-async", bulk(5_000)),
+    ]
+    full = render_text(_run(orchestrator.FULL, outcomes))
+    assert "Verdicts: MET, MISSED; server-bound: the emulator" in " ".join(full.split())
+    assert (
+        "ours >= 100x the official SDK's throughput (async vs async): 95.0x -> server-bound "
+        "(ours runs at 95% of the emulator's ceiling)"
+    ) in full
+    assert "ours >= 95% of the minimal client's throughput: 90% -> MISSED" in full
+    assert (
+        "ours >= 80x the official SDK (events/s): 50.0x -> server-bound (the emulator's "
+        "ceiling here is 55.0x the official SDK's rate)"
+    ) in full
+    assert "ours >= 80x the official SDK (events/s): 4.00x -> MISSED" in full
+    assert full.count("-> MISSED") == 2
+
+    quick = render_text(_run(orchestrator.QUICK, outcomes))
+    assert "MISSED" not in quick  # a smoke run is too short to judge a target
+    assert "ours >= 95% of the minimal client's throughput: 90% -> not judged (quick run)" in quick
+    assert "ours >= 80x the official SDK (events/s): 50.0x -> server-bound" in quick
+    markdown = render_markdown(_run(orchestrator.QUICK, outcomes))
+    assert "MISSED" not in markdown
+    assert "server-bound: the emulator, not the client, decides the result" in markdown
+    assert (
+        "| bulk, many users | ours >= 80x the official SDK (events/s) | 50.0x | server-bound"
+        in (markdown)
+    )
 
 
 def test_percentile_nearest_rank() -> None:
@@ -329,6 +389,8 @@ def test_orchestrator_quick_tiny_end_to_end(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     assert "1. Decode one 100-location page" in done.stdout
     assert "peak RSS growth < 50 MiB" in done.stdout
+    assert "Targets are goals for a full run" in done.stdout  # the legend
+    assert "MISSED" not in done.stdout
     saved = json.loads(out.read_text())
     assert {(o["measure"], o["variant"]) for o in saved["outcomes"]} == {
         ("decode", "ours"),

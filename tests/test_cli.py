@@ -5,13 +5,9 @@ from __future__ import annotations
 import csv
 import json
 import os
-import queue
 import re
 import subprocess
 import sys
-import threading
-import time
-import urllib.request
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -140,54 +136,6 @@ def test_demo_walks_through_every_section(plain: bool) -> None:
     else:
         assert "┃ name" in out
         assert "━" in out
-
-
-def test_serve_prints_url_and_credentials_and_serves() -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "kard_async", "serve", "--port", "0", "--token-ttl", "60"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=cli_env(),
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    stdout = process.stdout
-    assert stdout is not None
-
-    def read() -> None:
-        for line in stdout:
-            lines.put(line)
-
-    reader = threading.Thread(target=read)
-    reader.start()
-    try:
-        seen: list[str] = []
-        deadline = time.monotonic() + 20
-        while not any(line.startswith("KARD_BASE_URL=") for line in seen):
-            seen.append(lines.get(timeout=max(0.1, deadline - time.monotonic())))
-        text = "".join(seen)
-        base_url = seen[-1].strip().partition("=")[2]
-        assert re.fullmatch(r"http://127\.0\.0\.1:\d+", base_url)
-        for value in (TEST_CLIENT_ID, TEST_CLIENT_SECRET, TEST_ORGANIZATION_ID):
-            assert value in text
-        request = urllib.request.Request(
-            base_url + "/v2/auth/token",
-            data=json.dumps(
-                {"client_id": TEST_CLIENT_ID, "client_secret": TEST_CLIENT_SECRET}
-            ).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            token = json.loads(response.read())
-        assert token["expires_in"] == 60
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        reader.join(timeout=5)
-        stdout.close()
-        assert process.stderr is not None
-        process.stderr.close()
-    assert process.returncode == 0
 
 
 def test_serve_rejects_a_bad_fault_spec() -> None:
@@ -449,8 +397,10 @@ def test_upload_jsonl_reports_failures_and_resends_them(
         "2",
         "3",
     ]
-    again = tmp_path / "events.failed.failed.jsonl"
-    assert canonical(again.read_text().splitlines()) == canonical(list(invalid.values()))
+    # What still fails replaces the file that was sent (no events.failed.failed.jsonl).
+    assert not (tmp_path / "events.failed.failed.jsonl").exists()
+    assert canonical(failed_out.read_text().splitlines()) == canonical(list(invalid.values()))
+    assert "fix the invalid ones" in second.stdout
     recorded = recorded_entities(kard_server)
     assert set(recorded) == set(valid)
     assert {entity for entity, count in recorded.items() if count == 2} == dropped
@@ -597,7 +547,8 @@ def test_upload_output_modes(kard_server: EmulatorServer, tmp_path: Path, mode: 
     assert result.returncode == 0, result.stderr
     if mode == "rich":
         assert re.search(r"^accepted\s+40\b", result.stdout, re.MULTILINE)
-        assert "━" in result.stderr  # the progress bar
     else:
         assert summary(result.stdout)["accepted"] == "40"
-        assert re.search(r"^uploading: 40/40 \(100%\)  40 accepted", result.stderr, re.MULTILINE)
+    # stderr is not a terminal: plain progress lines even with rich, never a cut-off bar.
+    assert "━" not in result.stderr
+    assert re.search(r"^uploading: 40/40 \(100%\)  40 accepted", result.stderr, re.MULTILINE)

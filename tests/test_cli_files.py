@@ -46,31 +46,40 @@ def test_jsonl_reader_lines_bom_crlf_blank_and_flat_state() -> None:
     assert "rank" not in flat.event
 
 
-def test_csv_reader_reports_record_start_lines() -> None:
+def test_csv_reader_reads_each_line_on_its_own() -> None:
     data = (
         b"userId,type,entityId,eventCode,medium,eventDate,rank,extra\n"
         b'u1,offerAttribution,"multi\nline",VIEW,MAP,2025-01-01T00:00:00Z,2,x\n'
         b"\n"
-        b"u2,offerAttribution,o2,VIEW,MAP,2025-01-01T00:00:00Z,,\n"
+        b"u2,offerAttribution,o2,VIEW,MAP,2025-01-01T00:00:00Z,,\r\n"
         b"u3,offerAttribution,o3\n"
         b"u4,offerAttribution,o4,VIEW,MAP,2025-01-01T00:00:00Z,two,\n"
         b"u5,offerAttribution,o5,VIEW,MAP,\xff\xfe,,\n"
+        b'u6,offerAttribution,"o6"x,VIEW,MAP,2025-01-01T00:00:00Z,,\n'
+        b'u7,offerAttribution,"o,7",VIEW,MAP,2025-01-01T00:00:00Z,,'
     )
     reader = CsvReader(io.BytesIO(data))
     assert reader.unknown_columns == ["extra"]
     items = list(reader)
-    assert [item.line for item in items] == [2, 5, 6, 7, 8]
-    assert isinstance(items[0], Record)
-    assert items[0].event["entityId"] == "multi\nline"
-    assert items[0].event["state"] == {"rank": 2}
-    assert isinstance(items[1], Record)
-    assert "state" not in items[1].event
-    reasons = [item.reason for item in items[2:] if isinstance(item, Malformed)]
-    assert reasons == [
-        "expected 8 columns, got 3",
-        "rank 'two' is not an integer",
-        "not valid UTF-8",
-    ]
+    assert [item.line for item in items] == [2, 3, 5, 6, 7, 8, 9, 10]
+    records = {item.line: item for item in items if isinstance(item, Record)}
+    assert set(records) == {5, 10}
+    assert "state" not in records[5].event
+    assert records[10].event["entityId"] == "o,7"
+    reasons = {item.line: item.reason for item in items if isinstance(item, Malformed)}
+    # A quoted field cannot span lines: the line with the open quote is malformed, and the
+    # next line is read on its own (here: too few columns), never swallowed.
+    assert reasons == {
+        2: "not valid CSV: unclosed quote (a quoted field cannot span lines)",
+        3: "expected 8 columns, got 6",
+        6: "expected 8 columns, got 3",
+        7: "rank 'two' is not an integer",
+        8: "not valid UTF-8",
+        9: "not valid CSV: ',' expected after '\"'",
+    }
+    raw = {item.line: item.raw for item in items if isinstance(item, Malformed)}
+    assert raw[2] == b'u1,offerAttribution,"multi'  # as read, for the failed-out file
+    assert raw[8] == b"u5,offerAttribution,o5,VIEW,MAP,\xff\xfe,,"
 
 
 def test_csv_reader_needs_the_required_columns() -> None:
@@ -136,9 +145,11 @@ def test_line_map_stores_only_the_jumps() -> None:
 def test_formats_and_default_failed_paths() -> None:
     assert detect_format("a/events.JSONL", None) == "jsonl"
     assert detect_format("events.csv", None) == "csv"
-    assert detect_format("-", None) == "jsonl"
+    assert detect_format("-", None) is None  # told from the first line: sniff_format
     assert detect_format("events.txt", "csv") == "csv"
     with pytest.raises(UsageError, match="--format"):
         detect_format("events.txt", None)
     assert str(default_failed_path("data/events.jsonl", "jsonl")) == "data/events.failed.jsonl"
     assert str(default_failed_path("-", "csv")) == "failed.csv"
+    # Sending a failed-out file again writes what still fails to the same file.
+    assert str(default_failed_path("d/x.failed.jsonl", "jsonl")) == "d/x.failed.jsonl"

@@ -7,9 +7,10 @@ import os
 import sys
 from collections.abc import Sequence
 
-from .._errors import InvalidParameterError, KardError
+from .. import InvalidParameterError, KardError
 from .._version import __version__
 from . import _demo, _lookup, _serve, _upload, _webhooks
+from ._output import printable
 from ._settings import UsageError
 
 EPILOG = """\
@@ -23,7 +24,7 @@ examples:
 
 Run `kard-async COMMAND --help` for a command's options and examples.
 Exit status: 0 on success, 1 when the work failed (or some events were not accepted),
-2 for usage errors.
+2 for usage errors, 130 when interrupted (Ctrl-C).
 """
 
 
@@ -126,4 +127,4 @@ def _describe_parameter(error: InvalidParameterError) -> str:
 
 
 def _error(message: str) -> None:
-    print(f"kard-async: error: {message}", file=sys.stderr)
+    print(f"kard-async: error: {printable(message)}", file=sys.stderr)

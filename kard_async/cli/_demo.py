@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from .._client import AsyncKard
+from .. import AsyncKard
 from .._version import __version__
 from ..bulk import BulkProgress
 from ..models import CategoryOption, Offer

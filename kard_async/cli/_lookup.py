@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, get_args
 
-from .._client import AsyncKard
+from .. import AsyncKard
 from ..models import CategoryOption, LocationInclude, LocationsPage, OffersPage, State
 from ._output import make_output
 from ._render import (

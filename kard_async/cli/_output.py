@@ -2,18 +2,23 @@
 
 ``rich`` is optional (the ``cli`` extra) and imported only here, only when used. Plain output
 is tab-separated rows and a progress line at most once a second; it is also what
-``--plain`` or ``KARD_ASYNC_PLAIN=1`` select.
+``--plain`` or ``KARD_ASYNC_PLAIN=1`` select, and how progress is shown when it does not go
+to a terminal (a redrawn bar would be saved as a cut-off fragment).
+
+Every text goes through :func:`printable` on its way out: names, reasons and error details
+come from the server, and a terminal must not obey escape sequences hidden in them.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Protocol, TextIO
+from typing import TYPE_CHECKING, Literal, Protocol, TextIO, cast
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -22,6 +27,22 @@ if TYPE_CHECKING:
 
 PLAIN_ENV = "KARD_ASYNC_PLAIN"
 _PLAIN_INTERVAL = 1.0
+
+# Terminal escape sequences (ECMA-48): CSI (ESC [ or 0x9b) with its parameters; OSC, DCS, SOS,
+# PM and APC strings up to their terminator (BEL, ESC \ or 0x9c) or the end of the line; other
+# ESC sequences; then any C0 or C1 control character left, except tab and newline.
+_CONTROL = re.compile(
+    r"(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x9c\n]*?(?:\x07|\x1b\\|\x9c|(?=\n)|$)"
+    r"|\x1b[\x20-\x2f]*[\x30-\x7e]"
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
+
+
+def printable(text: str) -> str:
+    """``text`` without terminal escape sequences and control characters (tab and newline
+    stay): safe to print whatever the server sent."""
+    return _CONTROL.sub("", text)
 
 
 @dataclass(frozen=True)
@@ -85,7 +106,7 @@ class PlainOutput:
         self._err = err
 
     def _print(self, text: str, *, err: bool = False) -> None:
-        print(text, file=self._err if err else self._out, flush=err)
+        print(printable(text), file=self._err if err else self._out, flush=err)
 
     def heading(self, text: str) -> None:
         self._print(f"\n== {text} ==")
@@ -120,18 +141,27 @@ class PlainOutput:
     def progress(
         self, description: str, total: int | None, *, stderr: bool = False
     ) -> Iterator[ProgressLine]:
-        line = _PlainProgress(description, total, self._err if stderr else self._out)
-        try:
+        with _plain_progress(description, total, self._err if stderr else self._out) as line:
             yield line
-        finally:
-            line.emit()
 
 
 def _cell(value: str) -> str:
     return value.replace("\t", " ").replace("\r", "").replace("\n", "; ")
 
 
+@contextmanager
+def _plain_progress(description: str, total: int | None, stream: TextIO) -> Iterator[ProgressLine]:
+    line = _PlainProgress(description, total, stream)
+    try:
+        yield line
+    finally:
+        line.emit()
+
+
 class _PlainProgress:
+    """A line at most once a second while items are done, and the final state once at the
+    end. Nothing at all while nothing is done (an empty input shows no 0% line)."""
+
     def __init__(self, description: str, total: int | None, stream: TextIO) -> None:
         self._description = description
         self._total = total
@@ -139,6 +169,7 @@ class _PlainProgress:
         self._done = 0
         self._detail = ""
         self._last = time.monotonic()
+        self._shown: tuple[int, int | None] = (0, None)
 
     def update(self, done: int, detail: str = "", *, total: int | None = None) -> None:
         self._done, self._detail = done, detail
@@ -150,12 +181,16 @@ class _PlainProgress:
             self.emit()
 
     def emit(self) -> None:
+        """Print the state unless nothing is done, or these counts were printed already."""
+        if not self._done or self._shown == (self._done, self._total):
+            return
+        self._shown = (self._done, self._total)
         text = f"{self._description}: {self._done:,}"
         if self._total:
             text += f"/{self._total:,} ({min(100, 100 * self._done // self._total)}%)"
         if self._detail:
             text += f"  {self._detail}"
-        print(text, file=self._stream, flush=True)
+        print(printable(text), file=self._stream, flush=True)
 
 
 # --------------------------------------------------------------------------- rich
@@ -173,17 +208,17 @@ class RichOutput:
 
     def heading(self, text: str) -> None:
         self._out.print()
-        self._out.rule(text, align="left", style="cyan")
+        self._out.rule(printable(text), align="left", style="cyan")
 
     # soft_wrap: long lines are left to the terminal, and stay whole when redirected.
     def line(self, text: str = "") -> None:
-        self._out.print(text, soft_wrap=True)
+        self._out.print(printable(text), soft_wrap=True)
 
     def note(self, text: str) -> None:
-        self._out.print(text, style="dim", soft_wrap=True)
+        self._out.print(printable(text), style="dim", soft_wrap=True)
 
     def warn(self, text: str) -> None:
-        self._err.print(text, style="yellow", soft_wrap=True)
+        self._err.print(printable(text), style="yellow", soft_wrap=True)
 
     def table(
         self, columns: Sequence[Column], rows: Sequence[Sequence[str]], *, title: str = ""
@@ -191,11 +226,11 @@ class RichOutput:
         from rich.table import Table
         from rich.text import Text
 
-        table = Table(title=title or None, title_justify="left", header_style="bold")
+        table = Table(title=printable(title) or None, title_justify="left", header_style="bold")
         for column in columns:
             table.add_column(column.header, justify=column.justify, no_wrap=column.no_wrap)
         for row in rows:
-            table.add_row(*(Text(value) for value in row))
+            table.add_row(*(Text(printable(value)) for value in row))
         self._out.print(table)
 
     def summary(self, rows: Sequence[tuple[str, str]], *, title: str = "") -> None:
@@ -206,9 +241,9 @@ class RichOutput:
         table.add_column(style="bold")
         table.add_column()
         for key, value in rows:
-            table.add_row(Text(key), Text(value))
+            table.add_row(Text(printable(key)), Text(printable(value)))
         if title:
-            self._out.print(title, style="bold")
+            self._out.print(printable(title), style="bold")
         self._out.print(table)
 
     @contextmanager
@@ -224,6 +259,11 @@ class RichOutput:
             TimeElapsedColumn,
         )
 
+        console = self._err if stderr else self._out
+        if not console.is_terminal:
+            with _plain_progress(description, total, cast(TextIO, console.file)) as line:
+                yield line
+            return
         bar = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -231,19 +271,32 @@ class RichOutput:
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             TextColumn("{task.fields[detail]}"),
-            console=self._err if stderr else self._out,
+            console=console,
         )
-        with bar:
-            task = bar.add_task(description, total=total, detail="")
-            yield _RichProgress(bar, task)
+        task = bar.add_task(description, total=total, detail="")
+        line = _RichProgress(bar, task)
+        try:
+            yield line
+        finally:
+            if line.started:
+                bar.stop()
 
 
 class _RichProgress:
+    """Drawn from the first item done on (an empty input shows no 0% bar)."""
+
     def __init__(self, bar: RichProgressBar, task: TaskID) -> None:
         self._bar = bar
         self._task = task
+        self.started = False
 
     def update(self, done: int, detail: str = "", *, total: int | None = None) -> None:
+        if not done and not self.started:
+            return
+        if not self.started:
+            self.started = True
+            self._bar.start()
+        detail = printable(detail)
         if total is not None:
             self._bar.update(self._task, completed=done, detail=detail, total=total)
         else:

@@ -7,11 +7,12 @@ settings work for scripts and for the command line. Secrets are never printed.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .._client import ENVIRONMENTS
+from .. import ENVIRONMENTS
 
 CONNECTION_HELP = """\
 connection settings (flags override the environment):
@@ -25,12 +26,13 @@ class UsageError(Exception):
 
 
 def positive_float(text: str) -> float:
+    """A finite number > 0 (``inf`` and ``nan`` parse as floats but are no timeout)."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
     return value
 
 

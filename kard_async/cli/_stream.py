@@ -6,9 +6,10 @@ import asyncio
 import contextlib
 import threading
 from bisect import bisect_right
-from collections.abc import AsyncIterator, Iterable
+from collections import deque
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -20,58 +21,125 @@ class ReadFailed:
     error: Exception
 
 
-async def threaded(
-    items: Iterable[T], *, chunk: int = 256, depth: int = 8
-) -> AsyncIterator[T | ReadFailed]:
-    """Iterate ``items`` in a daemon thread, so that slow input (a pipe) never blocks the
+class ThreadedReader(Generic[T]):
+    """Iterates ``items`` in a daemon thread, so that slow input (a pipe) never blocks the
     event loop while requests are in flight. At most ``depth`` chunks wait in memory.
 
     A daemon thread, not the default executor: a thread blocked reading standard input must
-    not keep the process alive after Ctrl-C.
+    not keep the process alive after Ctrl-C. When the consumer stops early, :meth:`stop`
+    hands back every item read but not delivered, and the rest of ``items`` when the thread
+    let go of it.
     """
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[list[T] | ReadFailed | None] = asyncio.Queue()
-    slots = threading.Semaphore(depth)
 
-    def send(message: list[T] | ReadFailed | None) -> None:
-        slots.acquire()
-        loop.call_soon_threadsafe(queue.put_nowait, message)
+    def __init__(self, items: Iterable[T], *, chunk: int = 256, depth: int = 8) -> None:
+        self._items = iter(items)
+        self._chunk = chunk
+        self._depth = depth
+        # Chunks read, not yet taken by the consumer; then None (the end) or a ReadFailed.
+        self._chunks: deque[list[T] | ReadFailed | None] = deque()
+        self._changed = threading.Condition()
+        self._stopping = False
+        self._reading: list[T] = []  # the chunk the thread is filling
+        self._current: list[T] = []  # the chunk being delivered, and how far
+        self._delivered = 0
+        self._thread: threading.Thread | None = None
+        self.finished = False
+        """True once the thread has read ``items`` to their end."""
+        self.error: Exception | None = None
+        """What stopped the thread reading, if anything went wrong."""
+        self._wakeup: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
-    def produce() -> None:
-        last: ReadFailed | None = None
+    async def __aiter__(self) -> AsyncIterator[T | ReadFailed]:
+        self._loop = asyncio.get_running_loop()
+        self._wakeup = asyncio.Event()
+        self._thread = threading.Thread(target=self._produce, name="kard-async-reader", daemon=True)
+        self._thread.start()
+        while True:
+            with self._changed:
+                ready = bool(self._chunks)
+                message = self._chunks.popleft() if ready else None
+                if ready:
+                    self._changed.notify_all()
+                else:
+                    self._wakeup.clear()
+            if not ready:
+                await self._wakeup.wait()
+            elif message is None:
+                return
+            elif isinstance(message, ReadFailed):
+                yield message
+                return
+            else:
+                self._current = message
+                self._delivered = 0
+                for item in message:
+                    self._delivered += 1
+                    yield item
+                self._current = []
+
+    def _produce(self) -> None:
+        end: ReadFailed | None = None
         try:
-            batch: list[T] = []
-            for item in items:
-                batch.append(item)
-                if len(batch) >= chunk:
-                    send(batch)
-                    batch = []
-            if batch:
-                send(batch)
+            for item in self._items:
+                self._reading.append(item)
+                if len(self._reading) >= self._chunk and not self._put(self._reading):
+                    return
+                if self._stopping:
+                    self._put(self._reading)
+                    return
         except Exception as error:
-            last = ReadFailed(error)
-        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody is listening
-            send(last)
+            self.error = error
+            end = ReadFailed(error)
+        else:
+            self.finished = True
+        self._put(self._reading)
+        self._put(end)
 
-    threading.Thread(target=produce, name="kard-async-reader", daemon=True).start()
-    while True:
-        message = await queue.get()
-        slots.release()
-        if message is None:
-            return
-        if isinstance(message, ReadFailed):
-            yield message
-            return
-        for item in message:
-            yield item
+    def _put(self, message: list[T] | ReadFailed | None) -> bool:
+        """Queue ``message`` (waiting for room unless stopping); False once stopping."""
+        if isinstance(message, list):
+            if not message:
+                return not self._stopping
+            self._reading = []
+        with self._changed:
+            while len(self._chunks) >= self._depth and not self._stopping:
+                self._changed.wait()
+            self._chunks.append(message)
+        if self._loop is not None and self._wakeup is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is listening
+                self._loop.call_soon_threadsafe(self._wakeup.set)
+        return not self._stopping
+
+    def stop(self, *, timeout: float) -> tuple[list[T], Iterator[T] | None]:
+        """Stop reading. Returns the items read but not delivered, in order, and the rest of
+        the input: an iterator the caller may go on reading, or None when the thread did not
+        let go of it within ``timeout`` seconds (blocked reading a pipe, say)."""
+        with self._changed:
+            self._stopping = True
+            self._changed.notify_all()
+        stopped = self._thread is None
+        if self._thread is not None:
+            self._thread.join(timeout)
+            stopped = not self._thread.is_alive()
+        left = self._current[self._delivered :]
+        self._current = []
+        with self._changed:
+            for message in self._chunks:
+                if isinstance(message, list):
+                    left.extend(message)
+            self._chunks.clear()
+        if not stopped:
+            left.extend(list(self._reading))  # read by the thread, which is still blocked
+            self._reading = []
+        return left, self._items if stopped else None
 
 
 class LineMap:
     """Line number of the n-th event given to ``bulk_create`` (its ``index``).
 
     Lines grow with indexes, so only the points where the gap between them changes (a blank
-    or malformed line, a multi-line CSV record) are stored: memory does not grow with the
-    number of events.
+    or malformed line) are stored: memory does not grow with the number of events.
     """
 
     def __init__(self) -> None:

@@ -1,38 +1,43 @@
 """``kard-async attributions upload FILE``: stream a JSONL or CSV file of events to
-``bulk_create``, report the outcome, and write what was not accepted to ``--failed-out``."""
+``bulk_create``, report the outcome, and write what was not accepted to ``--failed-out``.
+
+Every line of the input ends up accepted, failed or invalid. Whatever stops the upload part
+way (Ctrl-C, or an error the library raises with its partial report), the events that were
+not accepted are written out before the command exits: those surely not recorded to
+``--failed-out``, those whose request was in flight (outcome unknown) to a separate file.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import re
+import shlex
 import sys
-import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import IO, Any, cast
 
-from .._client import AsyncKard
-from .._errors import AuthenticationError
+from .. import APIError, AsyncKard, AuthenticationError
 from ..bulk import BulkProgress, BulkReport
-from ..models.attributions import EVENT_CLASSES, AttributionEvent
 from ._eventfiles import (
     FORMATS,
     CsvReader,
-    CsvWriter,
     JsonlReader,
-    JsonlWriter,
     Malformed,
+    Record,
     count_lines,
     default_failed_path,
     detect_format,
     open_reader,
     open_writer,
+    sniff_format,
+    unknown_path,
 )
+from ._outfiles import AppendedFile, ReplacedFile, check_target
 from ._output import Output, make_output
 from ._settings import (
     CONNECTION_HELP,
@@ -41,32 +46,48 @@ from ._settings import (
     client_kwargs,
     int_at_least,
 )
-from ._stream import LineMap, ReadFailed, threaded
+from ._stream import LineMap, ReadFailed, ThreadedReader
 
 MAX_SHOWN = 20
 MAX_SHOWN_ERRORS = 5
 DEFAULT_UPLOAD_RETRIES = 8
+# How long to wait, after an interrupt, for the reading thread to let go of the input: a
+# file's reader is never blocked for long, standard input's may be (an idle pipe).
+_LET_GO_FILE = 10.0
+_LET_GO_STDIN = 0.2
 
 EPILOG = f"""\
 examples:
   kard-async attributions upload events.jsonl
   kard-async attributions upload events.csv --concurrency 32
-  zcat events.jsonl.gz | kard-async attributions upload - --failed-out retry.jsonl
+  zcat events.csv.gz | kard-async attributions upload - --failed-out retry.csv
 
 FILE holds one event per line, with its user's id, in the API's own field names:
   {{"userId": "u1", "type": "offerAttribution", "entityId": "<offer id>", "eventCode": "VIEW",
    "medium": "SEARCH", "eventDate": "2025-01-01T00:00:00Z"}}
 (also {{"userId": ..., "type": ..., "attributes": {{...}}}}), or is a CSV file with the header
   userId,type,entityId,eventCode,medium,eventDate[,rank,placementId,slotId]
+Each line is read on its own: a broken line (an unclosed quote, say) is reported with its
+number and never hides the lines after it. Standard input's format is told from its first
+line (a JSON object, or a CSV header), or given with --format.
 
 Events that were not accepted (failed requests, and invalid lines, whose line numbers and
-reasons are printed) are written to --failed-out in the same format: fix the invalid ones
-and run the same command on that file to send them again. Events whose request failed with
-an unknown outcome may have been recorded already; sending them again may count them twice.
+reasons are printed) are written to --failed-out in the same format; send that file with
+the same command to retry them (what still fails is written to the same file again). A
+file already at --failed-out is replaced, emptied when nothing failed: it never holds
+events that were sent since.
+Events whose request failed with an unknown outcome may have been recorded already, and
+sending them again may count them twice: --exclude-unknown keeps them out of --failed-out
+and adds them to a separate file instead (events.unknown.jsonl beside events.failed.jsonl).
+On Ctrl-C, the events not accepted so far (the rest of the file included) are written the
+same way, those that were in flight always to the separate file; the exit status is 130.
 
-exit status: 0 when every event was accepted, 1 otherwise, 2 for usage errors.
+exit status: 0 when every event was accepted, 1 otherwise, 2 for usage errors, 130 when
+interrupted.
 
 {CONNECTION_HELP}"""
+
+UNKNOWN_WHAT = "the file of events with an unknown outcome"
 
 
 def add_parser(commands: Any) -> None:
@@ -80,7 +101,9 @@ def add_parser(commands: Any) -> None:
     )
     upload.add_argument("file", metavar="FILE", help="JSONL or CSV file; - reads standard input")
     upload.add_argument(
-        "--format", choices=FORMATS, help="file format (default: from the extension; jsonl for -)"
+        "--format",
+        choices=FORMATS,
+        help="file format (default: from the extension; for standard input, from its first line)",
     )
     upload.add_argument(
         "--concurrency",
@@ -94,7 +117,15 @@ def add_parser(commands: Any) -> None:
         "--failed-out",
         metavar="PATH",
         help="where to write the events that were not accepted (default: next to FILE, "
-        "e.g. events.failed.jsonl; ./failed.jsonl for standard input)",
+        "e.g. events.failed.jsonl; ./failed.jsonl for standard input); a regular file or a "
+        "new path",
+    )
+    upload.add_argument(
+        "--exclude-unknown",
+        action="store_true",
+        help="leave events whose outcome is unknown (the server may have recorded them) out "
+        "of --failed-out, like failed_events(include_unknown=False); they are added to "
+        "NAME.unknown.EXT beside it instead",
     )
     upload.add_argument(
         "--plain", action="store_true", help="plain progress lines, even if rich is installed"
@@ -104,32 +135,48 @@ def add_parser(commands: Any) -> None:
 
 
 def run_upload(args: argparse.Namespace) -> int:
-    fmt = detect_format(args.file, args.format)
-    failed_path = Path(args.failed_out) if args.failed_out else default_failed_path(args.file, fmt)
     kwargs = client_kwargs(args)
-    _check_failed_path(args.file, failed_path)
+    fmt = detect_format(args.file, args.format)
     stream = _open_input(args.file)
     try:
-        reader = open_reader(fmt, stream)
+        lines: Iterator[bytes] = iter(stream)
+        if fmt is None:
+            fmt, lines = sniff_format(lines)
+        failed_path = (
+            Path(args.failed_out) if args.failed_out else default_failed_path(args.file, fmt)
+        )
+        unknown = unknown_path(failed_path)
+        _check_outputs(args.file, failed_path, unknown, default_failed_path(args.file, fmt))
+        reader = open_reader(fmt, lines)
         output = make_output(plain=args.plain)
         if isinstance(reader, CsvReader) and reader.unknown_columns:
             output.warn(f"ignoring unknown CSV column(s): {', '.join(reader.unknown_columns)}")
         total = None
         if args.file != "-" and os.path.isfile(args.file):
-            lines = count_lines(args.file)
-            total = None if lines is None else max(0, lines - reader.header_lines)
-        upload = Upload(reader, failed_path, output, source=args.file)
+            counted = count_lines(args.file)
+            total = None if counted is None else max(0, counted - reader.header_lines)
+        upload = Upload(
+            reader,
+            failed_path,
+            unknown,
+            output,
+            source=args.file,
+            exclude_unknown=args.exclude_unknown,
+        )
         retries = DEFAULT_UPLOAD_RETRIES if args.max_retries is None else args.max_retries
         try:
             return asyncio.run(
                 upload.run(kwargs, concurrency=args.concurrency, max_retries=retries, total=total)
             )
         except KeyboardInterrupt:
-            output.warn(
-                "interrupted: events sent so far may have been recorded; "
-                f"nothing was written to {failed_path}"
-            )
+            upload.stopped("interrupted")
             raise
+        except Exception as error:
+            if upload.partial is not None:  # the library's report of an upload cut short
+                upload.stopped(f"the upload stopped: {error}")
+            raise
+        finally:
+            upload.discard()
     finally:
         if args.file != "-":
             stream.close()
@@ -146,182 +193,182 @@ def _open_input(path: str) -> IO[bytes]:
         raise UsageError(f"cannot read {path}: {error.strerror}") from None
 
 
-def _check_failed_path(source: str, failed: Path) -> None:
-    if source != "-" and failed.resolve() == Path(source).resolve():
+def _check_outputs(source: str, failed: Path, unknown: Path, default: Path) -> None:
+    """Before anything is sent: the files written at the end must be writable. The failed-out
+    file may be the input when the input is a failed-out file itself (sent again, it is
+    replaced by what still fails once it was read to its end); the file of unknown outcomes,
+    which is appended to, never."""
+    check_target(failed, "--failed-out")
+    check_target(unknown, UNKNOWN_WHAT)
+    if source == "-":
+        return
+    input_file = Path(source)
+    if _same_file(failed, input_file) and not _same_file(default, input_file):
         raise UsageError(f"--failed-out {failed} is the input file; choose another path")
-    directory = failed.parent
-    if not directory.is_dir() or not os.access(directory, os.W_OK):
+    if _same_file(unknown, input_file):
         raise UsageError(
-            f"cannot write --failed-out {failed}: {directory} is not a writable directory"
+            f"{unknown}, where events with an unknown outcome are added, is the input file; "
+            "choose another --failed-out"
         )
 
 
-class FailedOut:
-    """The failed-out file, written to a temporary file and moved into place at the end;
-    created only if something is written."""
-
-    def __init__(
-        self, path: Path, make_writer: Callable[[IO[bytes]], JsonlWriter | CsvWriter]
-    ) -> None:
-        self.path = path
-        self.count = 0
-        self._make_writer = make_writer
-        self._file: IO[bytes] | None = None
-        self._temp = ""
-        self._writer: JsonlWriter | CsvWriter | None = None
-
-    def _open(self) -> JsonlWriter | CsvWriter:
-        if self._writer is None:
-            fd, self._temp = tempfile.mkstemp(
-                prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
-            )
-            self._file = os.fdopen(fd, "wb")
-            self._writer = self._make_writer(self._file)
-        return self._writer
-
-    def malformed(self, item: Malformed) -> None:
-        self._open().write_malformed(item)
-        self.count += 1
-
-    def given(self, user_id: object, event: object) -> None:
-        """An event the library refused, as it was given (a mapping) or built (a model)."""
-        if isinstance(event, Mapping):
-            self._open().write_given(user_id, event)
-        elif isinstance(event, tuple(EVENT_CLASSES.values())):
-            self._open().write_event(str(user_id), cast(AttributionEvent, event))
-        else:
-            return
-        self.count += 1
-
-    def event(self, user_id: str, event: AttributionEvent) -> None:
-        self._open().write_event(user_id, event)
-        self.count += 1
-
-    def commit(self) -> int:
-        if self._writer is None or self._file is None:
-            return 0
-        self._writer.flush()
-        self._file.close()
-        os.replace(self._temp, self.path)
-        self._writer = None
-        return self.count
-
-    def discard(self) -> None:
-        if self._file is not None and self._writer is not None:
-            self._file.close()
-            with contextlib.suppress(OSError):
-                os.unlink(self._temp)
-            self._writer = None
+def _same_file(path: Path, other: Path) -> bool:
+    try:
+        return os.path.samefile(path, other)
+    except OSError:
+        return False
 
 
 class Upload:
     """One upload: reads the input, runs ``bulk_create``, reports and writes failures."""
 
     def __init__(
-        self, reader: JsonlReader | CsvReader, failed_path: Path, output: Output, *, source: str
+        self,
+        reader: JsonlReader | CsvReader,
+        failed_path: Path,
+        unknown: Path,
+        output: Output,
+        *,
+        source: str,
+        exclude_unknown: bool,
     ) -> None:
-        self._reader = reader
         self._output = output
+        self._path = source
         self._source = "standard input" if source == "-" else source
-        self._failed = FailedOut(failed_path, lambda stream: open_writer(reader, stream))
+        self._exclude_unknown = exclude_unknown
+        self._failed = ReplacedFile(
+            failed_path,
+            lambda stream, header: open_writer(reader, stream, header),
+            what="--failed-out",
+        )
+        self._unknown = AppendedFile(
+            unknown, lambda stream, header: open_writer(reader, stream, header), what=UNKNOWN_WHAT
+        )
+        self._input: ThreadedReader[Record | Malformed] = ThreadedReader(reader)
         self._lines = LineMap()
         self._malformed = 0
         self._shown: list[tuple[int, str]] = []
         self._last_line = 0
         self._read_error: Exception | None = None
+        self._started = time.monotonic()
+        self._report: BulkReport | None = None
+        self._finishing = False
+        self.partial: BulkReport | None = None
+        """The report ``bulk_create`` attached to the exception that stopped it."""
 
     async def _events(self) -> AsyncIterator[tuple[str, dict[str, Any]]]:
         index = 0
-        async for item in threaded(self._reader):
+        async for item in self._input:
             if isinstance(item, ReadFailed):
                 self._read_error = item.error
                 return
             self._last_line = item.line
             if isinstance(item, Malformed):
-                self._malformed += 1
-                self._failed.malformed(item)
-                if len(self._shown) < MAX_SHOWN:
-                    self._shown.append((item.line, item.reason))
+                self._take_malformed(item)
                 continue
             self._lines.add(index, item.line)
             index += 1
             yield cast(str, item.user_id), item.event
 
+    def _take_malformed(self, item: Malformed) -> None:
+        self._malformed += 1
+        self._failed.malformed(item)
+        if len(self._shown) < MAX_SHOWN:
+            self._shown.append((item.line, item.reason))
+
     async def run(
         self, kwargs: dict[str, Any], *, concurrency: int, max_retries: int, total: int | None
     ) -> int:
-        started = time.monotonic()
-        try:
-            with self._output.progress("uploading", total, stderr=True) as bar:
+        self._started = started = time.monotonic()
+        with self._output.progress("uploading", total, stderr=True) as bar:
 
-                def on_progress(progress: BulkProgress) -> None:
-                    done = progress.done + self._malformed
-                    invalid = progress.invalid + self._malformed
-                    bar.update(done, _detail(progress.accepted, progress.failed, invalid, started))
+            def on_progress(progress: BulkProgress) -> None:
+                done = progress.done + self._malformed
+                invalid = progress.invalid + self._malformed
+                bar.update(done, _detail(progress.accepted, progress.failed, invalid, started))
 
-                async with AsyncKard(**kwargs) as kard:
+            async with AsyncKard(**kwargs) as kard:
+                try:
                     report = await kard.users.attributions.bulk_create(
                         self._events(),
                         concurrency=concurrency,
                         max_retries=max_retries,
                         on_progress=on_progress,
                     )
-                progress = report.progress()
-                done = progress.done + self._malformed
-                detail = _detail(
-                    progress.accepted, progress.failed, progress.invalid + self._malformed, started
-                )
-                bar.update(done, detail, total=done)
-            return self._finish(report)
-        finally:
-            self._failed.discard()
+                except BaseException as error:
+                    self.partial = getattr(error, "kard_bulk_report", None)
+                    raise
+                self._report = report
+            progress = report.progress()
+            done = progress.done + self._malformed
+            detail = _detail(
+                progress.accepted, progress.failed, progress.invalid + self._malformed, started
+            )
+            bar.update(done, detail, total=done)
+        return self._finish(report)
 
-    def _finish(self, report: BulkReport) -> int:
-        shown = list(self._shown)
+    def discard(self) -> None:
+        """Remove the temporary failed-out file, if it was not moved into place."""
+        self._failed.discard()
+
+    def _settle(self, report: BulkReport, *, unknown_apart: bool) -> None:
+        """Files the report's invalid and failed events (in flight ones apart if asked)."""
+        self._shown.extend(
+            (self._lines.line(invalid.index), _wire_names(invalid.reason))
+            for invalid in report.invalid
+        )
         for invalid in report.invalid:
             self._failed.given(invalid.user_id, invalid.event)
-            shown.append((self._lines.line(invalid.index), _wire_names(invalid.reason)))
         for batch in report.failed:
+            target = self._unknown if batch.outcome_unknown and unknown_apart else self._failed
             for event in batch.events:
-                self._failed.event(batch.user_id, event)
+                target.event(batch.user_id, event)
+
+    def _keep_unread_input(self) -> None:
+        """The input was not read to its end: replacing it would lose its unread lines."""
+        path = self._failed.path
+        if _same_file(path, Path(self._path)):
+            self._failed.path = path.with_name(f"{path.stem}.failed{path.suffix}")
+
+    def _finish(self, report: BulkReport) -> int:
+        self._finishing = True
+        self._settle(report, unknown_apart=self._exclude_unknown)
+        if self._read_error is not None:
+            self._keep_unread_input()
+        apart = self._unknown.commit()  # first: cheap, and kept if the other one fails
         written = self._failed.commit()
 
         out = self._output
         invalid_total = self._malformed + len(report.invalid)
         if not (report.progress().done or invalid_total or self._read_error):
             out.warn(f"no events in {self._source}")
-        if invalid_total:
-            shown.sort()
-            out.warn(f"{invalid_total:,} invalid event(s) (line: reason):")
-            for line, reason in shown[:MAX_SHOWN]:
-                out.warn(f"  line {line}: {reason}")
-            if invalid_total > MAX_SHOWN:
-                out.warn(f"  ... and {invalid_total - MAX_SHOWN:,} more")
-        if report.failed:
-            errors = Counter(_REQUEST_ID.sub("", str(batch.error)) for batch in report.failed)
-            out.warn(f"{len(report.failed):,} request(s) failed:")
-            for message, count in errors.most_common(MAX_SHOWN_ERRORS):
-                out.warn(f"  {count} x {message}")
-            if len(errors) > MAX_SHOWN_ERRORS:
-                out.warn(f"  ... and {len(errors) - MAX_SHOWN_ERRORS} other error(s)")
-            if any(isinstance(batch.error, AuthenticationError) for batch in report.failed):
-                out.warn(
-                    "  check the credentials: --client-id/--client-secret or "
-                    "KARD_CLIENT_ID/KARD_CLIENT_SECRET (and --base-url or --sandbox)"
-                )
-
-        unknown = sum(len(batch.events) for batch in report.failed if batch.outcome_unknown)
+        self._show_invalid(invalid_total)
+        self._show_errors(report)
         out.summary(summary_rows(report, self._malformed), title=f"Upload of {self._source}")
+        unknown = _unknown_count(report)
         if written:
+            fix = "fix the invalid ones and " if invalid_total else ""
             out.line(
                 f"{written:,} event(s) not accepted were written to {self._failed.path}; "
-                f"fix the invalid ones and send them again with:\n"
-                f"  kard-async attributions upload {self._failed.path}"
+                f"{fix}send them again with:\n"
+                f"  kard-async attributions upload {shlex.quote(str(self._failed.path))}"
             )
-        if unknown:
+        elif self._failed.emptied:
+            out.line(
+                f"{self._failed.path} was emptied: it held events of an earlier run, and "
+                "nothing of this run belongs in it."
+            )
+        if unknown and not apart:
             out.line(
                 f"{unknown:,} of them failed with an unknown outcome: the server may have "
-                "recorded them, and sending them again may count them twice."
+                "recorded them, and sending them again may count them twice "
+                "(--exclude-unknown keeps them apart)."
+            )
+        if apart:
+            out.line(
+                f"{apart:,} event(s) failed with an unknown outcome (the server may have "
+                f"recorded them) and were added to {self._unknown.path}: check them before "
+                "sending them again."
             )
         if self._read_error is not None:
             out.warn(
@@ -330,6 +377,105 @@ class Upload:
             )
         ok = report.ok and not self._malformed and self._read_error is None
         return 0 if ok else 1
+
+    def stopped(self, why: str) -> None:
+        """After an upload cut short: write what was not accepted, in flight apart."""
+        if self._finishing:  # stopped while writing the outcome: leave it
+            return
+        out = self._output
+        out.warn(f"{why}: events sent so far may have been recorded; saving the others")
+        report = self.partial or self._report or BulkReport()
+        report.elapsed = report.elapsed or time.monotonic() - self._started
+        stdin = self._path == "-"
+        # Standard input is not read on: after Ctrl-C its writer may never close it.
+        left, rest = self._input.stop(timeout=_LET_GO_STDIN if stdin else _LET_GO_FILE)
+        complete = self._input.finished or (rest is not None and not stdin)
+        not_sent = self._take_unsent(iter(left))
+        if rest is not None and not stdin:
+            not_sent += self._take_unsent(rest)
+        self._read_error = self._read_error or self._input.error
+        if not complete or self._read_error is not None:
+            complete = False
+            self._keep_unread_input()
+        self._settle(report, unknown_apart=True)
+        apart = self._unknown.commit()  # first: cheap, and kept if the other one fails
+        written = self._failed.commit()
+
+        invalid_total = self._malformed + len(report.invalid)
+        self._show_invalid(invalid_total)
+        self._show_errors(report, stopped=True)
+        rows = summary_rows(report, self._malformed)
+        rows.insert(3, ("not sent", f"{not_sent:,} (never handed to the library)"))
+        out.summary(rows, title=f"Upload of {self._source} (stopped)")
+        if written:
+            fix = "fix the invalid ones and " if invalid_total else ""
+            out.line(
+                f"{written:,} event(s) surely not recorded were written to "
+                f"{self._failed.path}; {fix}send them with:\n"
+                f"  kard-async attributions upload {shlex.quote(str(self._failed.path))}"
+            )
+        if apart:
+            out.line(
+                f"{apart:,} event(s) were in flight or failed with an unknown outcome (the "
+                f"server may have recorded them) and were added to {self._unknown.path}: "
+                "check them before sending them again."
+            )
+        if not complete:
+            error = "" if self._read_error is None else f" ({self._read_error})"
+            out.warn(
+                f"{self._source} was read up to line {self._last_line}{error}; what came "
+                "after it was neither read nor saved"
+            )
+
+    def _take_unsent(self, items: Iterator[Record | Malformed]) -> int:
+        """Input read but never given to ``bulk_create``: records go to --failed-out as
+        read, malformed lines are reported like the others. Returns the records."""
+        count = 0
+        try:
+            for item in items:
+                self._last_line = item.line
+                if isinstance(item, Malformed):
+                    self._take_malformed(item)
+                else:
+                    self._failed.given(item.user_id, item.event)
+                    count += 1
+        except Exception as error:  # reading the rest of the file failed
+            self._read_error = error
+        return count
+
+    def _show_invalid(self, total: int) -> None:
+        if not total:
+            return
+        out = self._output
+        shown = sorted(self._shown)
+        out.warn(f"{total:,} invalid event(s) (line: reason):")
+        for line, reason in shown[:MAX_SHOWN]:
+            out.warn(f"  line {line}: {reason}")
+        if total > MAX_SHOWN:
+            out.warn(f"  ... and {total - MAX_SHOWN:,} more")
+
+    def _show_errors(self, report: BulkReport, *, stopped: bool = False) -> None:
+        """The errors of failed requests; after a stop, not the library's note on batches it
+        settled because of the stop (they are counted in the summary)."""
+        failed = [b for b in report.failed if not stopped or isinstance(b.error, APIError)]
+        if not failed:
+            return
+        out = self._output
+        errors = Counter(_REQUEST_ID.sub("", str(batch.error)) for batch in failed)
+        out.warn(f"{len(failed):,} request(s) failed:")
+        for message, count in errors.most_common(MAX_SHOWN_ERRORS):
+            out.warn(f"  {count} x {message}")
+        if len(errors) > MAX_SHOWN_ERRORS:
+            out.warn(f"  ... and {len(errors) - MAX_SHOWN_ERRORS} other error(s)")
+        if any(isinstance(batch.error, AuthenticationError) for batch in failed):
+            out.warn(
+                "  check the credentials: --client-id/--client-secret or "
+                "KARD_CLIENT_ID/KARD_CLIENT_SECRET (and --base-url or --sandbox)"
+            )
+
+
+def _unknown_count(report: BulkReport) -> int:
+    return sum(len(batch.events) for batch in report.failed if batch.outcome_unknown)
 
 
 _REQUEST_ID = re.compile(r" \(request id [^)]*\)")
@@ -355,7 +501,7 @@ def _detail(accepted: int, failed: int, invalid: int, started: float) -> str:
 def summary_rows(report: BulkReport, malformed: int = 0) -> list[tuple[str, str]]:
     """accepted, failed (outcome unknown vs surely not recorded), invalid, requests, elapsed,
     events/s. ``malformed`` counts input lines that never reached ``bulk_create``."""
-    unknown = sum(len(batch.events) for batch in report.failed if batch.outcome_unknown)
+    unknown = _unknown_count(report)
     invalid = malformed + len(report.invalid)
     handled = report.accepted + report.failed_count + invalid
     requests = len(report.jobs) + len(report.failed)
