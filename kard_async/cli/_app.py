@@ -20,6 +20,7 @@ examples:
   kard-async locations user-123 --lat 39.9526 --lon -75.1652 --radius 2
   kard-async offers user-123 --category "Food & Beverage" --json
   kard-async attributions upload events.jsonl
+  kard-async transactions upload transactions.jsonl
   kard-async webhooks listen --port 8000   # verify and print Kard's notifications
 
 Run `kard-async COMMAND --help` for a command's options and examples.
@@ -52,6 +53,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _upload.add_parser(attribution_commands)
     attributions.set_defaults(usage=attributions)
+    transactions = commands.add_parser(
+        "transactions",
+        help="card transactions: upload",
+        description="Card transactions.",
+        epilog="example:\n  kard-async transactions upload transactions.jsonl\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    transaction_commands = transactions.add_subparsers(
+        dest="transactions_command", metavar="COMMAND"
+    )
+    _upload.add_parser(transaction_commands, _upload.TRANSACTIONS)
+    transactions.set_defaults(usage=transactions)
     _webhooks.add_parser(commands)
     return parser
 

@@ -19,13 +19,24 @@ import stat
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import IO, cast
+from typing import IO, Any, Protocol
 
-from ..models.attributions import EVENT_CLASSES, AttributionEvent
-from ._eventfiles import CsvWriter, JsonlWriter, Malformed
+from ._eventfiles import Malformed
 from ._settings import UsageError
 
-Writer = JsonlWriter | CsvWriter
+
+class Writer(Protocol):
+    """Writes items in an input's format (``_eventfiles``, ``_transactionfiles``)."""
+
+    def write_malformed(self, item: Malformed, /) -> None: ...
+
+    def write_given(self, key: object, given: Mapping[str, Any], /) -> None: ...
+
+    def write_event(self, key: str, item: Any, /) -> None: ...
+
+    def flush(self) -> None: ...
+
+
 MakeWriter = Callable[[IO[bytes], bool], Writer]
 """A writer in the input's format on a stream; the flag asks for a CSV header."""
 
@@ -81,18 +92,17 @@ class _Events:
         self._writer().write_malformed(item)
         self.count += 1
 
-    def given(self, user_id: object, event: object) -> None:
-        """An event as it was given (a mapping read from the file) or built (a model)."""
-        if isinstance(event, Mapping):
-            self._writer().write_given(user_id, event)
-        elif isinstance(event, tuple(EVENT_CLASSES.values())):
-            self._writer().write_event(str(user_id), cast(AttributionEvent, event))
+    def given(self, key: object, item: object) -> None:
+        """An item as it was given (a mapping read from the file) or built (a model)."""
+        if isinstance(item, Mapping):
+            self._writer().write_given(key, item)
         else:
-            return
+            self._writer().write_event(str(key), item)
         self.count += 1
 
-    def event(self, user_id: str, event: AttributionEvent) -> None:
-        self._writer().write_event(user_id, event)
+    def event(self, key: str, item: Any) -> None:
+        """An item the library built (an attribution event, a transaction)."""
+        self._writer().write_event(key, item)
         self.count += 1
 
 

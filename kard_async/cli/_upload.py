@@ -1,5 +1,6 @@
-"""``kard-async attributions upload FILE``: stream a JSONL or CSV file of events to
-``bulk_create``, report the outcome, and write what was not accepted to ``--failed-out``.
+"""``kard-async attributions upload FILE`` and ``kard-async transactions upload FILE``:
+stream a JSONL or CSV file to a ``bulk_*`` helper, report the outcome, and write what was not
+accepted to ``--failed-out``. An :class:`UploadKind` says what a command uploads.
 
 Every line of the input ends up accepted, failed or invalid. Whatever stops the upload part
 way (Ctrl-C, or an error the library raises with its partial report), the events that were
@@ -17,16 +18,16 @@ import shlex
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any, Protocol
 
 from .. import APIError, AsyncKard, AuthenticationError
 from ..bulk import BulkProgress, BulkReport
 from ._eventfiles import (
     FORMATS,
-    CsvReader,
-    JsonlReader,
+    Format,
     Malformed,
     Record,
     count_lines,
@@ -37,7 +38,7 @@ from ._eventfiles import (
     sniff_format,
     unknown_path,
 )
-from ._outfiles import AppendedFile, ReplacedFile, check_target
+from ._outfiles import AppendedFile, ReplacedFile, Writer, check_target
 from ._output import Output, make_output
 from ._settings import (
     CONNECTION_HELP,
@@ -47,6 +48,7 @@ from ._settings import (
     int_at_least,
 )
 from ._stream import LineMap, ReadFailed, ThreadedReader
+from ._transactionfiles import open_transaction_reader, open_transaction_writer
 
 MAX_SHOWN = 20
 MAX_SHOWN_ERRORS = 5
@@ -87,16 +89,109 @@ interrupted.
 
 {CONNECTION_HELP}"""
 
-UNKNOWN_WHAT = "the file of events with an unknown outcome"
+TRANSACTIONS_EPILOG = f"""\
+examples:
+  kard-async transactions upload transactions.jsonl
+  kard-async transactions upload transactions.csv --concurrency 32
+  zcat daily.jsonl.gz | kard-async transactions upload - --failed-out retry.jsonl
+
+FILE holds one transaction per line in the API's own form (what Transaction.to_json()
+writes):
+  {{"type": "transaction", "id": "evt-1", "attributes": {{"userId": "u1", "transactionId":
+   "t1", "status": "SETTLED", "amount": 1234, "currency": "USD", ...}}}}
+(also flat, the attributes beside "id"; "type" defaults to "transaction"), or is a CSV file
+whose header names the attributes, nested ones dotted, e.g.
+  id,userId,transactionId,status,amount,currency,description,direction,cardBIN,
+  cardLastFour,authorizationDate,settledDate,merchant.name,merchant.id
+(amount and subtotal in integer cents; cardLastFours separated by ';'). Each line is read
+on its own: a broken line is reported with its number and never hides the lines after it.
+Standard input's format is told from its first line, or given with --format.
+
+Transactions go in requests of up to 500. Those not accepted (failed requests, and invalid
+lines, including those the server refused in a 207 answer, whose line numbers and reasons
+are printed) are written to --failed-out in the same format; send that file with the same
+command to retry them. A transaction the server accepted is never sent again. Transactions
+whose request failed with an unknown outcome may have been recorded already: sending them
+again is safe (the server refuses an id it has, with 409, counted as invalid), and
+--exclude-unknown keeps them apart as for attributions. On Ctrl-C, the transactions not
+accepted so far are written the same way; the exit status is 130.
+
+exit status: 0 when every transaction was accepted, 1 otherwise, 2 for usage errors, 130
+when interrupted.
+
+{CONNECTION_HELP}"""
 
 
-def add_parser(commands: Any) -> None:
+class Reader(Protocol):
+    """Iterates a file's lines as :class:`Record` and :class:`Malformed` items."""
+
+    header_lines: int
+
+    def __iter__(self) -> Iterator[Record | Malformed]: ...
+
+
+@dataclass(frozen=True)
+class UploadKind:
+    """What an upload command sends: the words for it, how its files are read and written
+    back, and which bulk helper takes the records."""
+
+    group: str
+    """The command group: ``kard-async <group> upload``."""
+    noun: str
+    """One item, in messages: ``event``, ``transaction``."""
+    help: str
+    description: str
+    epilog: str
+    open_reader: Callable[[Format, Iterable[bytes]], Reader]
+    open_writer: Callable[[Any, IO[bytes], bool], Writer]
+    """A writer in the format of the reader given."""
+    item: Callable[[Record], Any]
+    """The bulk helper's input item for a record read from the file."""
+    bulk: Callable[[AsyncKard], Callable[..., Awaitable[BulkReport]]]
+    rename: dict[str, str]
+    """Library parameter names that the API spells otherwise (``card_bin``: ``cardBIN``)."""
+
+    @property
+    def unknown_what(self) -> str:
+        return f"the file of {self.noun}s with an unknown outcome"
+
+
+ATTRIBUTIONS = UploadKind(
+    group="attributions",
+    noun="event",
+    help="upload a JSONL or CSV file of attribution events (any number of users)",
+    description="Upload attribution events from a JSONL or CSV file, streaming it: events "
+    "are grouped per user into requests of up to 100 and sent concurrently.",
+    epilog=EPILOG,
+    open_reader=open_reader,
+    open_writer=open_writer,
+    item=lambda record: (record.user_id, record.event),
+    bulk=lambda kard: kard.users.attributions.bulk_create,
+    rename={},
+)
+
+TRANSACTIONS = UploadKind(
+    group="transactions",
+    noun="transaction",
+    help="upload a JSONL or CSV file of card transactions",
+    description="Upload transactions from a JSONL or CSV file, streaming it: they are sent "
+    "in requests of up to 500, concurrently.",
+    epilog=TRANSACTIONS_EPILOG,
+    open_reader=open_transaction_reader,
+    open_writer=open_transaction_writer,
+    item=lambda record: record.event,
+    bulk=lambda kard: kard.transactions.bulk_create,
+    rename={"card_bin": "cardBIN"},
+)
+
+
+def add_parser(commands: Any, kind: UploadKind = ATTRIBUTIONS) -> None:
+    noun = kind.noun
     upload = commands.add_parser(
         "upload",
-        help="upload a JSONL or CSV file of attribution events (any number of users)",
-        description="Upload attribution events from a JSONL or CSV file, streaming it: events "
-        "are grouped per user into requests of up to 100 and sent concurrently.",
-        epilog=EPILOG,
+        help=kind.help,
+        description=kind.description,
+        epilog=kind.epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     upload.add_argument("file", metavar="FILE", help="JSONL or CSV file; - reads standard input")
@@ -116,25 +211,26 @@ def add_parser(commands: Any) -> None:
     upload.add_argument(
         "--failed-out",
         metavar="PATH",
-        help="where to write the events that were not accepted (default: next to FILE, "
-        "e.g. events.failed.jsonl; ./failed.jsonl for standard input); a regular file or a "
-        "new path",
+        help=f"where to write the {noun}s that were not accepted (default: next to FILE, "
+        f"e.g. {kind.group}.failed.jsonl; ./failed.jsonl for standard input); a regular file "
+        "or a new path",
     )
     upload.add_argument(
         "--exclude-unknown",
         action="store_true",
-        help="leave events whose outcome is unknown (the server may have recorded them) out "
-        "of --failed-out, like failed_events(include_unknown=False); they are added to "
+        help=f"leave {noun}s whose outcome is unknown (the server may have recorded them) out "
+        "of --failed-out, like failed_items(include_unknown=False); they are added to "
         "NAME.unknown.EXT beside it instead",
     )
     upload.add_argument(
         "--plain", action="store_true", help="plain progress lines, even if rich is installed"
     )
     add_connection_arguments(upload)
-    upload.set_defaults(run=run_upload)
+    upload.set_defaults(run=run_upload, kind=kind)
 
 
 def run_upload(args: argparse.Namespace) -> int:
+    kind: UploadKind = args.kind
     kwargs = client_kwargs(args)
     fmt = detect_format(args.file, args.format)
     stream = _open_input(args.file)
@@ -146,16 +242,18 @@ def run_upload(args: argparse.Namespace) -> int:
             Path(args.failed_out) if args.failed_out else default_failed_path(args.file, fmt)
         )
         unknown = unknown_path(failed_path)
-        _check_outputs(args.file, failed_path, unknown, default_failed_path(args.file, fmt))
-        reader = open_reader(fmt, lines)
+        _check_outputs(args.file, failed_path, unknown, default_failed_path(args.file, fmt), kind)
+        reader = kind.open_reader(fmt, lines)
         output = make_output(plain=args.plain)
-        if isinstance(reader, CsvReader) and reader.unknown_columns:
-            output.warn(f"ignoring unknown CSV column(s): {', '.join(reader.unknown_columns)}")
+        unknown_columns = getattr(reader, "unknown_columns", None)
+        if unknown_columns:
+            output.warn(f"ignoring unknown CSV column(s): {', '.join(unknown_columns)}")
         total = None
         if args.file != "-" and os.path.isfile(args.file):
             counted = count_lines(args.file)
             total = None if counted is None else max(0, counted - reader.header_lines)
         upload = Upload(
+            kind,
             reader,
             failed_path,
             unknown,
@@ -193,13 +291,15 @@ def _open_input(path: str) -> IO[bytes]:
         raise UsageError(f"cannot read {path}: {error.strerror}") from None
 
 
-def _check_outputs(source: str, failed: Path, unknown: Path, default: Path) -> None:
+def _check_outputs(
+    source: str, failed: Path, unknown: Path, default: Path, kind: UploadKind
+) -> None:
     """Before anything is sent: the files written at the end must be writable. The failed-out
     file may be the input when the input is a failed-out file itself (sent again, it is
     replaced by what still fails once it was read to its end); the file of unknown outcomes,
     which is appended to, never."""
     check_target(failed, "--failed-out")
-    check_target(unknown, UNKNOWN_WHAT)
+    check_target(unknown, kind.unknown_what)
     if source == "-":
         return
     input_file = Path(source)
@@ -207,7 +307,8 @@ def _check_outputs(source: str, failed: Path, unknown: Path, default: Path) -> N
         raise UsageError(f"--failed-out {failed} is the input file; choose another path")
     if _same_file(unknown, input_file):
         raise UsageError(
-            f"{unknown}, where events with an unknown outcome are added, is the input file; "
+            f"{unknown}, where {kind.noun}s with an unknown outcome are added, is the input "
+            "file; "
             "choose another --failed-out"
         )
 
@@ -224,7 +325,8 @@ class Upload:
 
     def __init__(
         self,
-        reader: JsonlReader | CsvReader,
+        kind: UploadKind,
+        reader: Reader,
         failed_path: Path,
         unknown: Path,
         output: Output,
@@ -232,17 +334,21 @@ class Upload:
         source: str,
         exclude_unknown: bool,
     ) -> None:
+        self._kind = kind
+        self._noun = kind.noun
         self._output = output
         self._path = source
         self._source = "standard input" if source == "-" else source
         self._exclude_unknown = exclude_unknown
         self._failed = ReplacedFile(
             failed_path,
-            lambda stream, header: open_writer(reader, stream, header),
+            lambda stream, header: kind.open_writer(reader, stream, header),
             what="--failed-out",
         )
         self._unknown = AppendedFile(
-            unknown, lambda stream, header: open_writer(reader, stream, header), what=UNKNOWN_WHAT
+            unknown,
+            lambda stream, header: kind.open_writer(reader, stream, header),
+            what=kind.unknown_what,
         )
         self._input: ThreadedReader[Record | Malformed] = ThreadedReader(reader)
         self._lines = LineMap()
@@ -256,8 +362,9 @@ class Upload:
         self.partial: BulkReport | None = None
         """The report ``bulk_create`` attached to the exception that stopped it."""
 
-    async def _events(self) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    async def _items(self) -> AsyncIterator[Any]:
         index = 0
+        item_of = self._kind.item
         async for item in self._input:
             if isinstance(item, ReadFailed):
                 self._read_error = item.error
@@ -268,7 +375,7 @@ class Upload:
                 continue
             self._lines.add(index, item.line)
             index += 1
-            yield cast(str, item.user_id), item.event
+            yield item_of(item)
 
     def _take_malformed(self, item: Malformed) -> None:
         self._malformed += 1
@@ -285,12 +392,15 @@ class Upload:
             def on_progress(progress: BulkProgress) -> None:
                 done = progress.done + self._malformed
                 invalid = progress.invalid + self._malformed
-                bar.update(done, _detail(progress.accepted, progress.failed, invalid, started))
+                bar.update(
+                    done,
+                    _detail(progress.accepted, progress.failed, invalid, started, self._noun),
+                )
 
             async with AsyncKard(**kwargs) as kard:
                 try:
-                    report = await kard.users.attributions.bulk_create(
-                        self._events(),
+                    report = await self._kind.bulk(kard)(
+                        self._items(),
                         concurrency=concurrency,
                         max_retries=max_retries,
                         on_progress=on_progress,
@@ -302,7 +412,11 @@ class Upload:
             progress = report.progress()
             done = progress.done + self._malformed
             detail = _detail(
-                progress.accepted, progress.failed, progress.invalid + self._malformed, started
+                progress.accepted,
+                progress.failed,
+                progress.invalid + self._malformed,
+                started,
+                self._noun,
             )
             bar.update(done, detail, total=done)
         return self._finish(report)
@@ -314,7 +428,7 @@ class Upload:
     def _settle(self, report: BulkReport, *, unknown_apart: bool) -> None:
         """Files the report's invalid and failed events (in flight ones apart if asked)."""
         self._shown.extend(
-            (self._lines.line(invalid.index), _wire_names(invalid.reason))
+            (self._lines.line(invalid.index), _wire_names(invalid.reason, self._kind.rename))
             for invalid in report.invalid
         )
         for invalid in report.invalid:
@@ -341,21 +455,23 @@ class Upload:
         out = self._output
         invalid_total = self._malformed + len(report.invalid)
         if not (report.progress().done or invalid_total or self._read_error):
-            out.warn(f"no events in {self._source}")
+            out.warn(f"no {self._noun}s in {self._source}")
         self._show_invalid(invalid_total)
         self._show_errors(report)
-        out.summary(summary_rows(report, self._malformed), title=f"Upload of {self._source}")
+        out.summary(
+            summary_rows(report, self._malformed, self._noun), title=f"Upload of {self._source}"
+        )
         unknown = _unknown_count(report)
         if written:
             fix = "fix the invalid ones and " if invalid_total else ""
             out.line(
-                f"{written:,} event(s) not accepted were written to {self._failed.path}; "
+                f"{written:,} {self._noun}(s) not accepted were written to {self._failed.path}; "
                 f"{fix}send them again with:\n"
-                f"  kard-async attributions upload {shlex.quote(str(self._failed.path))}"
+                f"  {self._resend_command()}"
             )
         elif self._failed.emptied:
             out.line(
-                f"{self._failed.path} was emptied: it held events of an earlier run, and "
+                f"{self._failed.path} was emptied: it held {self._noun}s of an earlier run, and "
                 "nothing of this run belongs in it."
             )
         if unknown and not apart:
@@ -366,7 +482,7 @@ class Upload:
             )
         if apart:
             out.line(
-                f"{apart:,} event(s) failed with an unknown outcome (the server may have "
+                f"{apart:,} {self._noun}(s) failed with an unknown outcome (the server may have "
                 f"recorded them) and were added to {self._unknown.path}: check them before "
                 "sending them again."
             )
@@ -383,7 +499,7 @@ class Upload:
         if self._finishing:  # stopped while writing the outcome: leave it
             return
         out = self._output
-        out.warn(f"{why}: events sent so far may have been recorded; saving the others")
+        out.warn(f"{why}: {self._noun}s sent so far may have been recorded; saving the others")
         report = self.partial or self._report or BulkReport()
         report.elapsed = report.elapsed or time.monotonic() - self._started
         stdin = self._path == "-"
@@ -404,19 +520,19 @@ class Upload:
         invalid_total = self._malformed + len(report.invalid)
         self._show_invalid(invalid_total)
         self._show_errors(report, stopped=True)
-        rows = summary_rows(report, self._malformed)
+        rows = summary_rows(report, self._malformed, self._noun)
         rows.insert(3, ("not sent", f"{not_sent:,} (never handed to the library)"))
         out.summary(rows, title=f"Upload of {self._source} (stopped)")
         if written:
             fix = "fix the invalid ones and " if invalid_total else ""
             out.line(
-                f"{written:,} event(s) surely not recorded were written to "
+                f"{written:,} {self._noun}(s) surely not recorded were written to "
                 f"{self._failed.path}; {fix}send them with:\n"
-                f"  kard-async attributions upload {shlex.quote(str(self._failed.path))}"
+                f"  {self._resend_command()}"
             )
         if apart:
             out.line(
-                f"{apart:,} event(s) were in flight or failed with an unknown outcome (the "
+                f"{apart:,} {self._noun}(s) were in flight or failed with an unknown outcome (the "
                 f"server may have recorded them) and were added to {self._unknown.path}: "
                 "check them before sending them again."
             )
@@ -426,6 +542,9 @@ class Upload:
                 f"{self._source} was read up to line {self._last_line}{error}; what came "
                 "after it was neither read nor saved"
             )
+
+    def _resend_command(self) -> str:
+        return f"kard-async {self._kind.group} upload {shlex.quote(str(self._failed.path))}"
 
     def _take_unsent(self, items: Iterator[Record | Malformed]) -> int:
         """Input read but never given to ``bulk_create``: records go to --failed-out as
@@ -448,7 +567,7 @@ class Upload:
             return
         out = self._output
         shown = sorted(self._shown)
-        out.warn(f"{total:,} invalid event(s) (line: reason):")
+        out.warn(f"{total:,} invalid {self._noun}(s) (line: reason):")
         for line, reason in shown[:MAX_SHOWN]:
             out.warn(f"  line {line}: {reason}")
         if total > MAX_SHOWN:
@@ -482,23 +601,29 @@ _REQUEST_ID = re.compile(r" \(request id [^)]*\)")
 _SNAKE_PARAMETER = re.compile(r"^(invalid |events\[\d+\]\.)?([a-z]+(?:_[a-z]+)+)(?==)")
 
 
-def _wire_names(reason: str) -> str:
-    """``invalid event_date=...`` -> ``invalid eventDate=...``: name fields as the file does."""
+def _wire_names(reason: str, rename: dict[str, str] | None = None) -> str:
+    """``invalid event_date=...`` -> ``invalid eventDate=...``: name fields as the file does
+    (``rename`` for names the API spells otherwise)."""
 
     def camel(match: re.Match[str]) -> str:
-        head, *rest = match.group(2).split("_")
+        name = match.group(2)
+        if rename and name in rename:
+            return (match.group(1) or "") + rename[name]
+        head, *rest = name.split("_")
         return (match.group(1) or "") + head + "".join(part.title() for part in rest)
 
     return _SNAKE_PARAMETER.sub(camel, reason, count=1)
 
 
-def _detail(accepted: int, failed: int, invalid: int, started: float) -> str:
+def _detail(accepted: int, failed: int, invalid: int, started: float, noun: str = "event") -> str:
     elapsed = time.monotonic() - started
     rate = (accepted + failed + invalid) / elapsed if elapsed > 0 else 0.0
-    return f"{accepted:,} accepted, {failed:,} failed, {invalid:,} invalid, {rate:,.0f} events/s"
+    return f"{accepted:,} accepted, {failed:,} failed, {invalid:,} invalid, {rate:,.0f} {noun}s/s"
 
 
-def summary_rows(report: BulkReport, malformed: int = 0) -> list[tuple[str, str]]:
+def summary_rows(
+    report: BulkReport, malformed: int = 0, noun: str = "event"
+) -> list[tuple[str, str]]:
     """accepted, failed (outcome unknown vs surely not recorded), invalid, requests, elapsed,
     events/s. ``malformed`` counts input lines that never reached ``bulk_create``."""
     unknown = _unknown_count(report)
@@ -519,5 +644,5 @@ def summary_rows(report: BulkReport, malformed: int = 0) -> list[tuple[str, str]
             f"{requests:,} ({len(report.jobs):,} accepted, {len(report.failed):,} failed)",
         ),
         ("elapsed", f"{elapsed:.2f} s"),
-        ("events/s", f"{handled / elapsed if elapsed > 0 else 0:,.0f}"),
+        (f"{noun}s/s", f"{handled / elapsed if elapsed > 0 else 0:,.0f}"),
     ]
