@@ -497,7 +497,9 @@ def _from_wire(name: str, obj: Mapping[str, Any], cls: type[S]) -> S:
         cause = error.__cause__
         if isinstance(cause, InvalidParameterError):  # from a __post_init__, maybe nested
             parameter = ".".join(part for part in (name, field, cause.parameter) if part)
-            raise InvalidParameterError(parameter, cause.value, cause.allowed) from None
+            tail = str(cause).rpartition(cause.allowed)[2]  # " (hint)" or ""
+            hint = tail[2:-1] if tail.startswith(" (") else ""
+            raise InvalidParameterError(parameter, cause.value, cause.allowed, hint=hint) from None
         missing = _MISSING.match(message)
         if missing:  # name the missing field itself, not the object that lacks it
             field = ".".join(part for part in (field, missing.group(1)) if part)
