@@ -27,7 +27,7 @@ import msgspec
 
 from .._errors import InvalidParameterError
 from .._validate import require_aware, require_id
-from ._base import Model, Page, Relationship, Resource, UnknownResource
+from ._base import Model, Page, Resource, ResourceIdentifier, UnknownResource
 from .attributions import _Request
 from .common import Job, MultiStatus
 from .notifications import CommissionEarned
@@ -61,6 +61,7 @@ __all__ = [
     "RewardedTransaction",
     "RewardedTransactionAttributes",
     "RewardedTransactionRelationships",
+    "ToOne",
     "Transaction",
     "TransactionStatus",
     "TransactionsCreated",
@@ -589,28 +590,37 @@ class EarnedCommission(Model):
     user: CommissionEarned
 
 
+class ToOne(Model):
+    """A to-one relationship: ``{"data": {"type": ..., "id": ...}}``."""
+
+    data: ResourceIdentifier | None = None
+
+
 class RewardedTransactionRelationships(Model):
-    user: Relationship | None = None
-    merchant: Relationship | None = None
-    offer: Relationship | None = None
+    user: ToOne | None = None
+    merchant: ToOne | None = None
+    offer: ToOne | None = None
 
 
-class ApprovedTransactionAttributes(Model):
+# Fields in the order the API sends them: msgspec decodes fastest when they come as declared.
+
+
+class ApprovedTransactionAttributes(Model, kw_only=True):
+    status: str = "APPROVED"
     transaction_id: str
     transaction_amount_in_cents: int
     transaction_timestamp: datetime
-    status: str = "APPROVED"
 
 
 class RewardedTransactionAttributes(ApprovedTransactionAttributes, kw_only=True):
-    commission_earned: EarnedCommission
+    status: str = "SETTLED"
     paid_to_issuer: str = "UNPAID"
     """``UNPAID`` or ``PAID_IN_FULL`` (new values kept as they come)."""
+    commission_earned: EarnedCommission
     payout_timestamp: datetime | None = None
     """The month the reward was paid out to you."""
     components: OfferComponents | None = None
     """UI components (a progress bar for progressive and punch-card offers), if any."""
-    status: str = "SETTLED"
 
 
 class EarnedReward(Resource):
@@ -670,9 +680,8 @@ class ApprovedTransaction(EarnedReward, tag="approvedTransaction", kw_only=True)
     """An approved transaction that will earn a reward once it settles."""
 
 
-def _related_id(relationship: Relationship | None) -> str | None:
-    ids = relationship.ids if relationship is not None else []
-    return ids[0] if ids else None
+def _related_id(relationship: ToOne | None) -> str | None:
+    return relationship.data.id if relationship is not None and relationship.data else None
 
 
 class RewardMerchantAttributes(Model):

@@ -14,8 +14,10 @@ name in the description. Fraud-flagged transactions earn nothing.
 from __future__ import annotations
 
 import calendar
+import functools
 import hashlib
 import math
+import re
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -49,6 +51,7 @@ from .._jsonapi import (
 from .._records import ReceivedFraudMarker
 from .._routing import Call, Document, route
 from .._seed import OFFERS, SeedOffer
+from .._transaction_wire import CoreAttributes, TransactionAttributes, quick_decode
 
 _ORG = "/v2/issuers/{org}"
 _Errors = list[dict[str, Any]]
@@ -59,27 +62,29 @@ _AWARE = Annotated[datetime, msgspec.Meta(tz=True)]
 
 @route("POST", f"{_ORG}/transactions", status=201)
 def create_transactions(call: Call) -> Document:
-    data = _batch(call.json(), "transactions", MAX_TRANSACTIONS)
     errors: _Errors = []
-    candidates = _distinct(data, _validate_transaction, errors)
+    purchases = _quick(call.body)
+    if purchases is None:  # something is off: find every problem, with its pointer
+        data = _batch(call.json(), "transactions", MAX_TRANSACTIONS)
+        purchases = [_purchase(n, data[n]) for n in _distinct(data, _validate_transaction, errors)]
     organization = call.organization_id
-    taken = call.emulator._ledger.claim(organization, [data[n]["id"] for n in candidates])
+    taken = call.emulator._ledger.claim(organization, [p.id for p in purchases])
     accepted = []
-    for n in candidates:
-        id_ = data[n]["id"]
-        if id_ in taken:
-            errors.append(
-                _item_error(409, n, id_, f"transaction {id_!r} was already received", "/id")
-            )
+    for purchase in purchases:
+        if purchase.id in taken:
+            detail = f"transaction {purchase.id!r} was already received"
+            errors.append(_item_error(409, purchase.position, purchase.id, detail, "/id"))
         else:
-            accepted.append(n)
+            accepted.append(purchase)
     if not accepted:
         status = 409 if all(e["status"] == "409" for e in errors) else 400
         raise ApiError(status, errors=_ordered(errors))
     job_id = str(uuid.uuid4())
-    call.emulator._ledger.record(organization, job_id, call.body, tuple(accepted))
-    for n in accepted:
-        _earn(call, data[n])
+    call.emulator._ledger.record(
+        organization, job_id, call.body, tuple(p.position for p in accepted)
+    )
+    for purchase in accepted:
+        _earn(call, purchase)
     document: Document = {
         "data": {
             "type": "job",
@@ -94,6 +99,63 @@ def create_transactions(call: Call) -> Document:
         call.status = 207
         document["errors"] = _ordered(errors)
     return document
+
+
+class _Purchase:
+    """What the reward bookkeeping needs of one accepted transaction (item ``position``)."""
+
+    __slots__ = (
+        "amount",
+        "description",
+        "direction",
+        "id",
+        "merchant",
+        "position",
+        "status",
+        "transaction_id",
+        "user",
+        "when",
+    )
+
+    def __init__(
+        self,
+        position: int,
+        id_: str,
+        attributes: dict[str, Any] | TransactionAttributes | CoreAttributes,
+    ) -> None:
+        self.position = position
+        self.id = id_
+        if isinstance(attributes, dict):
+            merchant = attributes.get("merchant")
+            self.user = attributes["userId"]
+            self.transaction_id = attributes["transactionId"]
+            self.status = attributes["status"]
+            self.direction = attributes["direction"]
+            self.amount = attributes["amount"]
+            self.description = attributes["description"]
+            self.merchant = merchant["name"] if isinstance(merchant, dict) else None
+            self.when = _date(attributes.get("authorizationDate") or attributes.get("settledDate"))
+        else:
+            merchant = getattr(attributes, "merchant", None)
+            self.user = attributes.user_id
+            self.transaction_id = attributes.transaction_id
+            self.status = attributes.status
+            self.direction = attributes.direction
+            self.amount = attributes.amount
+            self.description = attributes.description
+            self.merchant = merchant.name if merchant is not None else None
+            self.when = attributes.authorization_date or attributes.settled_date
+
+
+def _quick(body: bytes) -> list[_Purchase] | None:
+    items = quick_decode(body)
+    if items is None:
+        return None
+    return [_Purchase(n, item.id, item.attributes) for n, item in enumerate(items)]
+
+
+def _purchase(position: int, item: dict[str, Any]) -> _Purchase:
+    return _Purchase(position, item["id"], item["attributes"])
 
 
 def _validate_transaction(index: int, item: Any, errors: _Errors) -> None:
@@ -355,8 +417,12 @@ def _distinct(
 # --------------------------------------------------------------------------- rewards
 
 
+@functools.lru_cache(maxsize=4096)
 def _normalized(name: str) -> str:
-    return "".join(c for c in name.casefold() if c.isalnum())
+    return _NOT_ALNUM.sub("", name.casefold())
+
+
+_NOT_ALNUM = re.compile(r"[\W_]+")
 
 
 def _live_from(offer: SeedOffer) -> tuple[SeedOffer, datetime, datetime]:
@@ -366,20 +432,28 @@ def _live_from(offer: SeedOffer) -> tuple[SeedOffer, datetime, datetime]:
 
 
 _OFFERS_BY_NAME = {_normalized(offer.name): _live_from(offer) for offer in OFFERS}
+_OFFER_NAMES = re.compile(
+    "|".join(re.escape(name) for name in sorted(_OFFERS_BY_NAME, key=len, reverse=True))
+)
 
 
-def _offer_for(attributes: dict[str, Any], now: datetime) -> SeedOffer | None:
+@functools.lru_cache(maxsize=4096)
+def _offer_named(merchant: str | None, description: str) -> str | None:
+    """The normalized name of the offer a merchant name (or else a description) names."""
+    if merchant is not None:
+        name = _normalized(merchant)
+        if name in _OFFERS_BY_NAME:
+            return name
+    found = _OFFER_NAMES.search(_normalized(description))
+    return found.group() if found else None
+
+
+def _offer_for(purchase: _Purchase, now: datetime) -> SeedOffer | None:
     """The live seeded offer of the transaction's merchant, if any."""
-    merchant = attributes.get("merchant")
-    found = None
-    if isinstance(merchant, dict):
-        found = _OFFERS_BY_NAME.get(_normalized(merchant["name"]))
-    if found is None:
-        description = _normalized(attributes["description"])
-        found = next((o for key, o in _OFFERS_BY_NAME.items() if key in description), None)
-    if found is None:
+    name = _offer_named(purchase.merchant, purchase.description)
+    if name is None:
         return None
-    offer, start, end = found
+    offer, start, end = _OFFERS_BY_NAME[name]
     return offer if start <= now <= end else None
 
 
@@ -396,37 +470,37 @@ def _merchant_id(offer: SeedOffer) -> str:
     return hashlib.sha1(f"merchant/{offer.name}".encode()).hexdigest()[:24]
 
 
-def _earn(call: Call, item: dict[str, Any]) -> None:
+def _earn(call: Call, purchase: _Purchase) -> None:
     """Update the user's reward row for this purchase, if it is at a merchant with an offer."""
-    attributes = item["attributes"]
-    status = attributes["status"]
-    if attributes["direction"] != "DEBIT":
+    status = purchase.status
+    if purchase.direction != "DEBIT":
         return
     ledger = call.emulator._ledger
-    organization, user = call.organization_id, attributes["userId"]
-    transaction_id = attributes["transactionId"]
+    organization, user, transaction_id = (
+        call.organization_id,
+        purchase.user,
+        purchase.transaction_id,
+    )
     if status in ("REVERSED", "DECLINED"):
         ledger.drop_approved(organization, user, transaction_id)
         return
     if status not in ("APPROVED", "SETTLED"):
         return
-    offer = _offer_for(attributes, datetime.now(timezone.utc))
-    if offer is None:
+    offer = _offer_for(purchase, datetime.now(timezone.utc))
+    if offer is None or purchase.when is None:
         return
-    when = _date(attributes.get("authorizationDate") or attributes.get("settledDate"))
-    assert when is not None  # validated
     reward_attributes: dict[str, Any] = {
         "status": status,
         "transactionId": transaction_id,
-        "transactionAmountInCents": attributes["amount"],
-        "transactionTimestamp": format_datetime(when),
+        "transactionAmountInCents": purchase.amount,
+        "transactionTimestamp": format_datetime(purchase.when),
     }
     kind = "approvedTransaction"
     if status == "SETTLED":
         kind = "rewardedTransaction"
         reward_attributes["paidToIssuer"] = "UNPAID"
         reward_attributes["commissionEarned"] = {
-            "user": {"type": "cents", "value": _commission(offer, attributes["amount"])}
+            "user": {"type": "cents", "value": _commission(offer, purchase.amount)}
         }
     key = f"{organization}/{user}/{transaction_id}/{status}"
     reward = {
