@@ -766,3 +766,116 @@ async def _tiny_server(*routes: tuple[str, str, Any]) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{runner.addresses[0][1]}"
     finally:
         await runner.cleanup()
+
+
+# --------------------------------------------------------------------------- emulator paths
+
+
+def _attributes(**change: Any) -> Any:
+    def apply(item: dict[str, Any]) -> None:
+        item["attributes"].update(change)
+
+    return apply
+
+
+def _merchant(**change: Any) -> Any:
+    def apply(item: dict[str, Any]) -> None:
+        item["attributes"]["merchant"] = {"name": CHICKEN, **change}
+
+    return apply
+
+
+def _drop(name: str) -> Any:
+    def apply(item: dict[str, Any]) -> None:
+        del item["attributes"][name]
+
+    return apply
+
+
+EMULATOR_CASES: list[tuple[str, Any]] = [
+    ("valid", lambda item: None),
+    ("lower-case currency", _attributes(currency="usd")),
+    ("unknown attribute", _attributes(loyaltyTier="gold")),
+    ("every option", _attributes(subtotal=0, mcc="5812", cardNetwork="VISA", accountId="a")),
+    ("mids", _attributes(processorMids={"processor": "VISA", "mids": {"vmid": "1", "vsid": "2"}})),
+    ("merchant", _merchant(addrState="PA", latitude="39.9", longitude="-75.1")),
+    ("core", lambda item: item.update(core(1).to_wire())),
+    ("core with cards", lambda item: item.update(core(1, card_last_fours=["1234"]).to_wire())),
+    ("blank id", lambda item: item.update(id=" ")),
+    ("no id", lambda item: item.pop("id")),
+    ("blank user", _attributes(userId="  ")),
+    ("no user", _drop("userId")),
+    ("float amount", _attributes(amount=10.0)),
+    ("negative amount", _attributes(amount=-1)),
+    ("bool amount", _attributes(amount=True)),
+    ("negative subtotal", _attributes(subtotal=-5)),
+    ("currency symbol", _attributes(currency="U$D")),
+    ("long currency", _attributes(currency="USDT")),
+    ("short BIN", _attributes(cardBIN="41111")),
+    ("letter in BIN", _attributes(cardBIN="41111a")),
+    ("wide digits in BIN", _attributes(cardBIN="\uff14\uff11\uff11\uff11\uff11\uff11")),
+    ("last four", _attributes(cardLastFour="11 1")),
+    ("unknown status", _attributes(status="ON_HOLD")),
+    ("unknown direction", _attributes(direction="REFUND")),
+    ("cash", _attributes(paymentType="CASH")),
+    ("no date", _attributes(authorizationDate=None)),
+    ("naive date", _attributes(authorizationDate="2025-01-01T00:00:00")),
+    ("not a date", _attributes(authorizationDate="yesterday")),
+    ("reversed without date", _attributes(status="REVERSED")),
+    ("number as text", _attributes(mcc=5812)),
+    ("unknown network", _attributes(cardNetwork="JCB")),
+    ("unknown processor", _attributes(processorMids={"processor": "MC", "mids": {}})),
+    (
+        "blank vmid",
+        _attributes(processorMids={"processor": "VISA", "mids": {"vmid": " ", "vsid": "2"}}),
+    ),
+    ("merchant without name", lambda item: item["attributes"].update(merchant={"id": "1"})),
+    ("blank merchant name", _merchant(name=" ")),
+    ("unknown state", _merchant(addrState="ZZ")),
+    ("latitude out of range", _merchant(latitude="91")),
+    ("latitude as number", _merchant(latitude=39.9)),
+    (
+        "core approved",
+        lambda item: item.update(
+            type="coreTransaction",
+            attributes={**core(1).to_wire()["attributes"], "status": "APPROVED"},
+        ),
+    ),
+    (
+        "core bad card",
+        lambda item: (
+            item.update(core(1).to_wire()) or item["attributes"].update(cardLastFours=["12a4"])
+        ),
+    ),
+    ("unknown type", lambda item: item.update(type="historicalTransaction")),
+]
+
+
+@pytest.mark.parametrize(("case", "change"), EMULATOR_CASES, ids=[c for c, _ in EMULATOR_CASES])
+def test_the_emulators_fast_path_accepts_only_what_its_full_check_accepts(
+    case: str, change: Any
+) -> None:
+    from kard_async.testing._transaction_wire import quick_decode
+    from kard_async.testing.api.transactions import _distinct, _validate_transaction
+
+    item = txn(1).to_wire()
+    change(item)
+    errors: list[dict[str, Any]] = []
+    full = bool(_distinct([item], _validate_transaction, errors))
+    fast = quick_decode(json.dumps({"data": [item]}).encode()) is not None
+    assert fast == full, errors
+    assert full == (case in ACCEPTED), errors
+
+
+ACCEPTED = frozenset(
+    (
+        "valid",
+        "lower-case currency",
+        "unknown attribute",
+        "every option",
+        "mids",
+        "merchant",
+        "core",
+        "core with cards",
+    )
+)

@@ -198,7 +198,7 @@ def _validate_transaction(index: int, item: Any, errors: _Errors) -> None:
                 check.fail("/attributes/cardLastFours", "cardLastFours must be an array")
             else:
                 for n, four in enumerate(fours):
-                    check.digits(f"/attributes/cardLastFours/{n}", four, 4)
+                    check.digits(f"/attributes/cardLastFours/{n}", four, 4, f"cardLastFours[{n}]")
         return
     status = attributes.get("status")
     required_date = TRANSACTION_DATES.get(status) if isinstance(status, str) else None
@@ -310,11 +310,11 @@ class _Checker:
         if value is not None and not isinstance(value, str):
             self.fail(f"/attributes/{name}", f"{name} must be a string, got {value!r}")
 
-    def digits(self, where: str, value: object, count: int) -> None:
+    def digits(self, where: str, value: object, count: int, name: str = "") -> None:
         if not (isinstance(value, str) and len(value) == count and value.isascii()) or not (
             value.isdigit()
         ):
-            name = where.rsplit("/", 1)[-1]
+            name = name or where.rsplit("/", 1)[-1]
             self.fail(where, f"{name} must be a string of {count} digits, got {value!r}")
 
     def cents(self, name: str, *, required: bool) -> None:
