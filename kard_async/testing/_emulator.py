@@ -309,11 +309,6 @@ class KardEmulator:
         now = format_datetime(datetime.now(timezone.utc))
         return self._ledger.pay(organization_id or self.organization_id, user_id, now)
 
-    def on_earned_reward(self, reward: dict[str, Any], status: str) -> None:
-        """Called after a transaction earned a reward (``status`` ``APPROVED`` or
-        ``SETTLED``; ``reward`` is the earned-rewards row). A no-op: the place where a
-        webhook notification will be sent from."""
-
     # ------------------------------------------------------------------ used by the app
 
     def _enroll(self, organization_id: str, user_id: str, attributes: dict[str, Any]) -> bool:

@@ -119,8 +119,9 @@ class Ledger:
     def put_reward(
         self, organization_id: str, user_id: str, transaction_id: str, reward: dict[str, Any]
     ) -> bool:
-        """Store the reward row of a purchase; False (nothing stored) when it would replace
-        a settled row with an approved one, or the transaction is flagged as fraud."""
+        """Store the reward row of a purchase, unless it would replace a settled row with an
+        approved one or the transaction is flagged as fraud. True when the purchase earned
+        a reward in a new state (approved, or settled): what is notified, once."""
         with self._lock:
             if (organization_id, transaction_id) in self._fraud:
                 return False
@@ -129,7 +130,7 @@ class Ledger:
             if old is not None and old["type"] == "rewardedTransaction" != reward["type"]:
                 return False
             rows[transaction_id] = reward
-            return True
+            return old is None or old["type"] != reward["type"]
 
     def drop_approved(self, organization_id: str, user_id: str, transaction_id: str) -> None:
         """A purchase reversed or declined before it settled earns nothing."""

@@ -15,6 +15,7 @@ import aiohttp
 import msgspec
 import pytest
 from aiohttp import web
+from conftest import Inbox
 
 from kard_async import (
     AsyncKard,
@@ -28,6 +29,8 @@ from kard_async.bulk import BulkReport
 from kard_async.models import (
     ApprovedTransaction,
     CoreTransaction,
+    EarnedRewardApproved,
+    EarnedRewardSettled,
     FraudMarker,
     Merchant,
     ProcessorMids,
@@ -445,10 +448,6 @@ async def test_mark_fraud_surfaces_a_207(kard: AsyncKard) -> None:
 async def test_transactions_at_offer_merchants_earn_rewards(
     kard: AsyncKard, kard_emulator: KardEmulator
 ) -> None:
-    earned: list[tuple[str, str]] = []
-    kard_emulator.on_earned_reward = lambda reward, status: earned.append(  # type: ignore[method-assign]
-        (reward["attributes"]["transactionId"], status)
-    )
     await kard.transactions.create(
         [
             txn(1),
@@ -485,16 +484,81 @@ async def test_transactions_at_offer_merchants_earn_rewards(
     assert chicken.attributes.transaction_timestamp == RECENTLY
     assert rewards["txn-3"].commission_in_cents == 300  # $3.00 flat
     assert settled.meta.lifetime_rewards_in_cents == 86 + 300 + 142
-    assert earned == [
-        ("txn-1", "APPROVED"),
-        ("txn-3", "APPROVED"),
-        ("core-txn-5", "SETTLED"),
-        ("txn-1", "SETTLED"),
-        ("txn-3", "SETTLED"),
+    # Each reward is notified once per state, subscribed to or not.
+    assert notified(kard_emulator) == [
+        ("earnedRewardApproved", "txn-1"),
+        ("earnedRewardApproved", "txn-3"),
+        ("earnedRewardSettled", "core-txn-5"),
+        ("earnedRewardSettled", "txn-1"),
+        ("earnedRewardSettled", "txn-3"),
     ]
-    # A settled reward is never turned back into an approved one by a late approval.
-    await kard.transactions.create([txn(1, "APPROVED", id="late-approval")])
+    # A settled reward is never turned back into an approved one by a late approval, nor
+    # notified again when its settlement is sent again.
+    await kard.transactions.create(
+        [txn(1, "APPROVED", id="late-approval"), txn(1, "SETTLED", id="settled-again")]
+    )
     assert (await kard.users.rewards.earned(USER, status="APPROVED")).data == []
+    assert len(notified(kard_emulator)) == 5
+
+
+def notified(emulator: KardEmulator) -> list[tuple[str, str]]:
+    """(event name, transaction id) of every notification the emulator emitted."""
+    return [
+        (sent.event_name, json.loads(sent.body)["data"]["attributes"]["transactionId"])
+        for sent in emulator.notifications
+    ]
+
+
+async def test_earned_rewards_are_notified_to_subscribers(
+    kard: AsyncKard, kard_emulator: KardEmulator, webhook_inbox: Inbox
+) -> None:
+    await webhook_inbox.subscribe(kard, "earnedRewardApproved", "earnedRewardSettled")
+    await kard.transactions.create([txn(1), txn(2, merchant="Corner Store Nobody Knows")])
+    approved = await webhook_inbox.next()
+    await kard.transactions.create([txn(1, "SETTLED")])
+    settled = await webhook_inbox.next()
+    (row,) = (await kard.users.rewards.earned(USER)).data
+
+    # Both signed, verified and parsed by aiohttp_handler into the typed notifications.
+    assert isinstance(approved, EarnedRewardApproved)
+    assert isinstance(settled, EarnedRewardSettled)
+    for sent in (approved, settled):
+        assert sent.user_id == USER
+        assert sent.meta is not None
+        assert sent.meta.issuer_id == TEST_ORGANIZATION_ID
+        assert sent.relationships is not None
+        assert sent.relationships.offer is not None
+        assert sent.relationships.offer.ids == [row.offer_id]
+        attributes = sent.attributes
+        assert attributes.name == CHICKEN
+        assert attributes.transaction_id == "txn-1"
+        assert attributes.transaction_amount_in_cents == 1500
+        assert attributes.user_reward is not None
+        assert (attributes.user_reward.type, attributes.user_reward.value) == ("PERCENT", 5.7)
+        assert attributes.transaction_timestamp == RECENTLY
+        assert attributes.purchase_channel
+    assert transaction_ids(approved) == ["evt-1-APPROVED"]
+    assert transaction_ids(settled) == ["evt-1-SETTLED"]
+    assert approved.attributes.message == f"You earned 5.7% back at {CHICKEN}"
+    # The settled one carries what the user earned: 5.7% of $15.00, as the reward row says.
+    assert settled.attributes.commission_earned.value == 86
+    assert settled.attributes.commission_earned.type == "cents"
+    assert settled.attributes.message == f"You earned $0.86 back at {CHICKEN}"
+    assert row.commission_in_cents == 86
+
+    # Nothing else was sent (txn-2 is at a merchant without an offer), each delivered once.
+    attempts = await kard_emulator.wait_for_deliveries()
+    assert [(a.event_name, a.status) for a in attempts] == [
+        ("earnedRewardApproved", 200),
+        ("earnedRewardSettled", 200),
+    ]
+    assert webhook_inbox.events.empty()
+
+
+def transaction_ids(sent: EarnedRewardApproved | EarnedRewardSettled) -> list[str]:
+    relationships = sent.relationships
+    transaction = relationships.transaction if relationships is not None else None
+    return transaction.ids if transaction is not None else []
 
 
 async def test_a_reversed_approval_earns_nothing(kard: AsyncKard) -> None:

@@ -8,7 +8,8 @@ A transaction at a merchant with a live seeded offer earns a reward: an
 ``approvedTransaction`` row on APPROVED, replaced by a ``rewardedTransaction`` row with the
 commission on SETTLED (a REVERSED or DECLINED event drops a row not settled yet). The
 merchant is recognised by its name (``merchant.name``) or, failing that, by the offer's
-name in the description. Fraud-flagged transactions earn nothing.
+name in the description. Fraud-flagged transactions earn nothing. Each reward earned is
+notified (§13): ``earnedRewardApproved``, then ``earnedRewardSettled`` with the commission.
 """
 
 from __future__ import annotations
@@ -489,19 +490,20 @@ def _earn(call: Call, purchase: _Purchase) -> None:
     offer = _offer_for(purchase, datetime.now(timezone.utc))
     if offer is None or purchase.when is None:
         return
+    timestamp = format_datetime(purchase.when)
     reward_attributes: dict[str, Any] = {
         "status": status,
         "transactionId": transaction_id,
         "transactionAmountInCents": purchase.amount,
-        "transactionTimestamp": format_datetime(purchase.when),
+        "transactionTimestamp": timestamp,
     }
     kind = "approvedTransaction"
+    commission = None
     if status == "SETTLED":
         kind = "rewardedTransaction"
+        commission = _commission(offer, purchase.amount)
         reward_attributes["paidToIssuer"] = "UNPAID"
-        reward_attributes["commissionEarned"] = {
-            "user": {"type": "cents", "value": _commission(offer, purchase.amount)}
-        }
+        reward_attributes["commissionEarned"] = {"user": {"type": "cents", "value": commission}}
     key = f"{organization}/{user}/{transaction_id}/{status}"
     reward = {
         "type": kind,
@@ -514,7 +516,46 @@ def _earn(call: Call, purchase: _Purchase) -> None:
         },
     }
     if ledger.put_reward(organization, user, transaction_id, reward):
-        call.emulator.on_earned_reward(reward, status)
+        _notify_reward(call, purchase, offer, timestamp, commission)
+
+
+def _notify_reward(
+    call: Call, purchase: _Purchase, offer: SeedOffer, timestamp: str, commission: int | None
+) -> None:
+    """``earnedRewardApproved``, or ``earnedRewardSettled`` with the ``commission`` (§13),
+    to the organization's subscribers."""
+    offer_attributes = offer.resource["attributes"]
+    earned = "" if commission is None else f"${commission / 100:,.2f}"
+    attributes: dict[str, Any] = {
+        "message": f"You earned {earned or _reward_text(offer)} back at {offer.name}",
+        "name": offer.name,
+        "attributionUrl": f"https://attribution.getkard.com/rewards/{purchase.id}",
+        "transactionId": purchase.transaction_id,
+        "transactionAmountInCents": purchase.amount,
+        "transactionTimestamp": timestamp,
+        "categoryName": offer.category,
+        "userReward": offer_attributes["userReward"],
+        "purchaseChannel": offer_attributes["purchaseChannel"],
+    }
+    if commission is not None:
+        attributes["commissionEarned"] = {"type": "cents", "value": commission}
+    call.emulator.notify(
+        "earnedRewardApproved" if commission is None else "earnedRewardSettled",
+        attributes,
+        relationships={
+            "user": {"data": {"type": "user", "id": purchase.user}},
+            "offer": {"data": {"type": offer.resource["type"], "id": offer.id}},
+            "transaction": {"data": {"type": "transaction", "id": purchase.id}},
+        },
+        organization_id=call.organization_id,
+    )
+
+
+def _reward_text(offer: SeedOffer) -> str:
+    """``5.7%``, or ``$5.00`` for a flat reward (in cents)."""
+    if offer.reward_type == "FLAT":
+        return f"${offer.reward_value / 100:,.2f}"
+    return f"{offer.reward_value:g}%"
 
 
 # --------------------------------------------------------------------------- fraud
