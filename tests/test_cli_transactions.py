@@ -224,3 +224,45 @@ def test_readers_and_writers_round_trip() -> None:
     for key in ("userId", "amount", "subtotal", "mcc", "cardBIN", "merchant"):
         assert row.event[key] == wire[key], key
     assert row.event["id"] == made.id
+
+
+def test_csv_from_standard_input_keeps_unknown_outcomes_apart(
+    kard_server: EmulatorServer, tmp_path: Path
+) -> None:
+    header = "id,userId,transactionId,status,amount,currency,description,direction,cardBIN"
+    header += ",cardLastFour,settledDate,merchant.name"
+    when = WHEN.isoformat().replace("+00:00", "Z")  # as the library writes it back
+    rows = [
+        f"s-{n},u{n % 3},st-{n},SETTLED,{700 + n},USD,BURGER,DEBIT,411111,1111,{when},Harbor Burger"
+        for n in range(600)
+    ]
+    # One request at a time: the first one's answer is lost (its 500 were recorded).
+    kard_server.emulator.inject(
+        Fault(kind="drop_after", method="POST", path="/transactions$", times=1)
+    )
+
+    result = run_cli(
+        *("transactions", "upload", "-", "--exclude-unknown", "--concurrency", "1"),
+        *("--max-retries", "0"),
+        server=kard_server,
+        stdin="\n".join([header, *rows]) + "\n",  # told to be CSV by its header
+        cwd=tmp_path,
+    )
+
+    assert result.returncode == 1, result.stderr
+    assert summary(result.stdout)["failed"] == "500 (outcome unknown: 500 not recorded: 0)"
+    assert summary(result.stdout)["accepted"] == "100"
+    assert not (tmp_path / "failed.csv").exists()
+    unknown = tmp_path / "failed.unknown.csv"
+    assert "500 transaction(s) failed with an unknown outcome" in result.stdout
+    written = list(csv.reader(io.StringIO(unknown.read_text())))
+    assert written[0] == header.split(",")
+    assert written[1] == rows[0].split(",")
+    assert [row[0] for row in written[1:]] == [f"s-{n}" for n in range(500)]
+
+    # They were recorded: sent again, each is refused as already received, never twice.
+    again = run_cli("transactions", "upload", str(unknown), server=kard_server)
+    assert again.returncode == 1, again.stderr
+    assert summary(again.stdout)["invalid"] == "500"
+    assert max(recorded(kard_server).values()) == 1
+    assert len(recorded(kard_server)) == 600
