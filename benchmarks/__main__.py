@@ -61,6 +61,9 @@ class Profile:
     bulk_duration: float
     memory_events: int
     memory_users: int
+    tx_events: int = 100_000
+    tx_users: int = 1_000
+    tx_memory_events: int = 1_000_000
 
 
 FULL = Profile(
@@ -94,6 +97,9 @@ QUICK = Profile(
     bulk_duration=0.2,
     memory_events=100_000,
     memory_users=1_000,
+    tx_events=10_000,
+    tx_users=100,
+    tx_memory_events=100_000,
 )
 TINY = Profile(
     name="tiny",
@@ -110,16 +116,29 @@ TINY = Profile(
     bulk_duration=0.0,
     memory_events=2_000,
     memory_users=20,
+    tx_events=1_000,
+    tx_users=10,
+    tx_memory_events=2_000,
 )
 
-MEASURES = ("decode", "get", "bulk", "bulk-light", "memory", "webhook")
+MEASURES = (
+    "decode",
+    "get",
+    "bulk",
+    "bulk-light",
+    "memory",
+    "webhook",
+    "tx-decode",
+    "tx-bulk",
+    "tx-memory",
+)
 
 
 @dataclass(frozen=True)
 class Cell:
     """One (measure, variant) pair: what to run for each repetition."""
 
-    measure: str  # decode, get-c1, get-c32, bulk-many, bulk-one, memory
+    measure: str  # decode, get-c1, get-c32, bulk-many, bulk-one, memory, tx-..., webhook
     variant: str
     module: str
     args: tuple[str, ...]
@@ -249,6 +268,43 @@ def plan(
                 for v in ("ours", "official", "pydantic")
             ]
         )
+    tx = "benchmarks.transactions"
+    if "tx-decode" in measures:
+        timing = ("--duration", str(p.decode_duration), "--min-requests", "3")
+        add(
+            [
+                Cell(
+                    "tx-decode",
+                    v,
+                    tx,
+                    ("--measure", "decode", "--variant", v, *timing),
+                    p.decode_reps,
+                    120,
+                )
+                for v in ("ours", "structs", "json", "official")
+            ]
+        )
+    if "tx-bulk" in measures:
+        sizes = ("--measure", "bulk", "--events", str(p.tx_events), "--users", str(p.tx_users))
+        capped = ("--max-time", str(p.official_max_time * 1.5))
+        add(
+            [
+                Cell("tx-bulk", "ours", tx, (*sizes, "--variant", "ours"), p.reps, 300),
+                Cell("tx-bulk", "minimal", tx, (*sizes, "--variant", "minimal"), p.reps, 300),
+                Cell("tx-bulk", "raw", tx, (*sizes, "--variant", "raw"), p.reps, 300),
+                Cell(
+                    "tx-bulk",
+                    "official-async",
+                    tx,
+                    (*sizes, "--variant", "official", *capped),
+                    p.reps,
+                    300,
+                ),
+            ]
+        )
+    if "tx-memory" in measures:
+        sizes = ("--measure", "memory", "--events", str(p.tx_memory_events))
+        add([Cell("tx-memory", "ours", tx, (*sizes, "--users", str(p.tx_users)), 1, 900)])
     return groups
 
 
@@ -401,11 +457,11 @@ def _summary(measure: str, result: dict[str, Any]) -> str:
         return "skipped: " + str(result["skipped"])
     if "error" in result:
         return "ERROR: " + str(result["error"])
-    if measure == "decode":
+    if measure in ("decode", "tx-decode"):
         return f"{result['median_ms']:.3f} ms/page"
     if measure.startswith("get"):
         return f"{result['rps']:,.1f} req/s, p99 {result['p99_ms']:.1f} ms"
-    if measure == "memory":
+    if measure in ("memory", "tx-memory"):
         return f"{result['events_per_s']:,.0f} events/s, RSS +{result['rss_growth_mib']:.1f} MiB"
     return f"{result['events_per_s']:,.0f} events/s"
 

@@ -21,6 +21,12 @@ LABELS = {
         "json": "json.loads (untyped dicts)",
         "official": "official SDK: json.loads + parse_obj_as",
     },
+    "tx-decode": {
+        "ours": "ours: decoder_for(EarnedRewardsPage).decode",
+        "structs": "plain msgspec Structs (gc=False)",
+        "json": "json.loads (untyped dicts)",
+        "official": "official SDK: json.loads + parse_obj_as",
+    },
     "webhook": {
         "ours": "ours: construct_event (verify + parse)",
         "official": "official SDK: json.loads + parse_obj_as (parse only)",
@@ -44,6 +50,9 @@ SHORT = {
     "bulk-light": "bulk, client-bound",
     "memory": "memory run",
     "webhook": "webhook",
+    "tx-decode": "earned-rewards decode",
+    "tx-bulk": "transactions bulk",
+    "tx-memory": "transactions memory",
 }
 GET_ORDER = ("ours", "ours-sync", "minimal", "raw", "official-async", "official-sync")
 BULK_ORDER = ("ours", "minimal", "raw", "official-async")
@@ -595,6 +604,202 @@ def _webhook(outcomes: dict[tuple[str, str], Outcome]) -> Section | None:
     )
 
 
+def _tx_decode(outcomes: dict[tuple[str, str], Outcome]) -> Section | None:
+    key = "tx-decode"
+    present = [outcomes[(key, v)] for v in DECODE_ORDER if (key, v) in outcomes]
+    if not present:
+        return None
+    ours = outcomes.get((key, "ours"))
+    ours_ms = ours.med("median_ms") if ours and not _status(ours) else None
+    rows = []
+    for outcome in present:
+        label = LABELS[key][outcome.variant]
+        status = _status(outcome)
+        if status:
+            rows.append([label, status, "", "", ""])
+            continue
+        ms = outcome.med("median_ms")
+        rows.append(
+            [
+                label,
+                _auto(ms),
+                _range(outcome, "median_ms", _auto),
+                _auto(outcome.med("mb_per_s")),
+                _times(_ratio(ms, ours_ms)),
+            ]
+        )
+
+    def ms_of(variant: str) -> float | None:
+        outcome = outcomes.get((key, variant))
+        return outcome.med("median_ms") if outcome and not _status(outcome) else None
+
+    vs_structs = _ratio(ours_ms, ms_of("structs"))
+    vs_official = _ratio(ms_of("official"), ours_ms)
+    sample = next((o.results[0] for o in present if o.results), {})
+    notes = [
+        f"Page: {sample.get('body_bytes', '?'):,} bytes, 100 settled rewards with 20 merchants "
+        "and 20 offers side-loaded (benchmarks/_transaction_data.py)."
+    ]
+    if vs_official is not None:
+        notes.append(f"ours decodes the page {_auto(vs_official)}x faster than the official SDK.")
+    notes += _collect_notes(present, lambda v: LABELS[key][v])
+    return Section(
+        key,
+        "6. Decode one 100-row earned-rewards page (median per page, lower is better)",
+        ["variant", "ms/page", "range over reps", "MB/s", "time vs ours"],
+        rows,
+        [
+            Target(
+                "ours within 5% of plain msgspec Structs (time ratio <= 1.05)",
+                _times(vs_structs),
+                None if vs_structs is None else vs_structs <= 1.05,
+            )
+        ],
+        notes,
+    )
+
+
+def _tx_bulk(outcomes: dict[tuple[str, str], Outcome]) -> Section | None:
+    key = "tx-bulk"
+    present = [outcomes[(key, v)] for v in BULK_ORDER if (key, v) in outcomes]
+    if not present:
+        return None
+    sample = next((o.results[0] for o in present if o.results), {})
+
+    def of(variant: str, field: str) -> float | None:
+        outcome = outcomes.get((key, variant))
+        return outcome.med(field) if outcome and not _status(outcome) else None
+
+    ours_eps, ours_cpu = of("ours", "events_per_s"), of("ours", "cpu_us_per_event")
+    rows = []
+    for outcome in present:
+        label = LABELS["client"][outcome.variant]
+        status = _status(outcome)
+        if status:
+            rows.append([label, status, "", "", "", "", ""])
+            continue
+        eps = outcome.med("events_per_s")
+        capped = any(r.get("capped") for r in outcome.results)
+        rows.append(
+            [
+                label + (" (time-capped)" if capped else ""),
+                _auto(eps),
+                _range(outcome, "events_per_s", _auto),
+                _auto(outcome.med("cpu_us_per_event")),
+                _num(outcome.med("peak_rss_mib")),
+                _times(_ratio(ours_eps, eps)),
+                _times(_ratio(outcome.med("cpu_us_per_event"), ours_cpu)),
+            ]
+        )
+    vs_minimal = _ratio(ours_eps, of("minimal", "events_per_s"))
+    targets = [
+        Target(
+            "ours >= 95% of the minimal uploader (transactions/s)",
+            "-" if vs_minimal is None else f"{vs_minimal:.0%}",
+            None if vs_minimal is None else vs_minimal >= 0.95,
+        ),
+        _vs_official(
+            "ours >= 40x the official SDK (transactions/s)",
+            ours_eps,
+            of("official-async", "events_per_s"),
+            _ceiling(outcomes, key, "events_per_s"),
+            40,
+        ),
+    ]
+    notes = []
+    raw_eps = of("raw", "events_per_s")
+    if raw_eps is not None and ours_eps is not None:
+        notes.append(
+            f"raw (pre-encoded bodies, answers not decoded) is the emulator's ceiling: ours "
+            f"reaches {ours_eps / raw_eps:.0%} of it."
+        )
+    cpu_vs_official = _ratio(of("official-async", "cpu_us_per_event"), ours_cpu)
+    if cpu_vs_official is not None:
+        notes.append(
+            f"Client CPU per transaction: ours costs {_auto(ours_cpu)} us, "
+            f"{_auto(cpu_vs_official)}x less than the official SDK; the minimal uploader, "
+            "which checks nothing and accounts for nothing, costs "
+            f"{_auto(of('minimal', 'cpu_us_per_event'))} us."
+        )
+    notes += _collect_notes(present, lambda v: LABELS["client"][v])
+    events, users = sample.get("events", "?"), sample.get("users", "?")
+    title = (
+        f"7. transactions.bulk_create: {events:,} transactions of {users:,} users, 500 per "
+        "request, 32 in flight"
+        if isinstance(events, int) and isinstance(users, int)
+        else "7. transactions.bulk_create"
+    )
+    return Section(
+        key,
+        title,
+        [
+            "variant",
+            "transactions/s",
+            "range over reps",
+            "client CPU us/txn",
+            "peak RSS MiB",
+            "ours / variant",
+            "CPU: variant / ours",
+        ],
+        rows,
+        targets,
+        notes,
+    )
+
+
+def _tx_memory(outcomes: dict[tuple[str, str], Outcome]) -> Section | None:
+    outcome = outcomes.get(("tx-memory", "ours"))
+    if outcome is None:
+        return None
+    status = _status(outcome)
+    title = "8. Memory: transactions streamed from a generator through bulk_create"
+    if status:
+        return Section(
+            "tx-memory",
+            title,
+            ["variant", "result"],
+            [[LABELS["client"]["ours"], status]],
+            [],
+            _collect_notes([outcome], lambda v: LABELS["client"][v]),
+        )
+    r = outcome.results[0]
+    growth = float(r["rss_growth_mib"])
+    cpu = r.get("events_per_cpu_s")
+    return Section(
+        "tx-memory",
+        f"8. Memory: {r['events']:,} transactions streamed from a generator through "
+        "transactions.bulk_create (its defaults: 16 in flight)",
+        [
+            "variant",
+            "requests",
+            "time s",
+            "transactions/s",
+            "client CPU us/txn",
+            "RSS before MiB",
+            "peak RSS after MiB",
+            "growth MiB",
+        ],
+        [
+            [
+                LABELS["client"]["ours"],
+                _num(r["requests"]),
+                _auto(r["elapsed_s"]),
+                _auto(r["events_per_s"]),
+                _auto(1e6 / cpu) if cpu else "-",
+                _num(r["baseline_rss_mib"], 1),
+                _num(r["peak_rss_after_mib"], 1),
+                _num(growth, 1),
+            ]
+        ],
+        [Target("peak RSS growth < 50 MiB", f"{growth:.1f} MiB", growth < 50)],
+        [
+            "Each transaction is built (and validated) by the generator as the upload reads "
+            "it: the CPU per transaction includes building it. Peak after = the kernel's "
+            "high-water mark (getrusage ru_maxrss), so the growth is an upper bound."
+        ],
+    )
+
+
 def sections(outcomes: dict[tuple[str, str], Outcome]) -> list[Section]:
     found = [
         _decode(outcomes),
@@ -605,6 +810,9 @@ def sections(outcomes: dict[tuple[str, str], Outcome]) -> list[Section]:
         _bulk(outcomes, "bulk-light"),
         _memory(outcomes),
         _webhook(outcomes),
+        _tx_decode(outcomes),
+        _tx_bulk(outcomes),
+        _tx_memory(outcomes),
     ]
     return [s for s in found if s is not None]
 
@@ -804,6 +1012,18 @@ METHOD = """\
   the official SDK, which cannot verify signatures, is `json.loads` then
   `kard.core.pydantic_utilities.parse_obj_as(NotificationPayload, ...)` (its path for every
   body), and, for scale, its models validated directly (`NotificationPayload.model_validate`).
+- **Transactions** (`benchmarks/transactions.py`, inputs in
+  `benchmarks/_transaction_data.py`): 100,000 card transactions of 1,000 users (nine in ten
+  SETTLED, one in eight at a merchant with a seeded offer, so the emulator also keeps
+  rewards), built before the clock starts as each client's typed objects, sent once per
+  process (the emulator refuses an id twice, with 409). Ours:
+  `kard.transactions.bulk_create(transactions, concurrency=32)`. Minimal: aiohttp + msgspec,
+  chunks of 500, `asyncio.gather` under a semaphore of 32, each body encoded when sent and
+  each answer decoded. Raw: the same with bodies encoded before the clock, answers not
+  decoded (the emulator's ceiling). Official SDK: `AsyncKardApi.transactions.create` the
+  same way, capped in wall time. The memory run streams 1,000,000 transactions from a
+  generator. The earned-rewards decode is a 100-row page built by
+  `earned_rewards_page()`, decoded like the locations page.
 - **Peak RSS** is each client process's `ru_maxrss` at its end (includes the interpreter and
   the imports).
 """

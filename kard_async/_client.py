@@ -35,6 +35,7 @@ from .resources.auth import AsyncAuth
 from .resources.notifications import AsyncNotifications
 from .resources.organizations import AsyncOrganizations
 from .resources.ping import AsyncPing
+from .resources.transactions import AsyncTransactions
 from .resources.users import AsyncUsers
 
 Environment = Literal["production", "sandbox"]
@@ -169,6 +170,11 @@ class AsyncKard:
         """Your users (enroll, get, update, delete, WebView tokens) and the calls about one
         of them: rewards, attributions, audits."""
         return AsyncUsers(self._requester)
+
+    @cached_property
+    def transactions(self) -> AsyncTransactions:
+        """Card transactions (which earn rewards) and fraud markers."""
+        return AsyncTransactions(self._requester)
 
     @cached_property
     def notifications(self) -> AsyncNotifications:

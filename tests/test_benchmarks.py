@@ -344,6 +344,9 @@ def test_plan_interleaves_and_filters() -> None:
         "bulk-light",
         "memory",
         "webhook",
+        "tx-decode",
+        "tx-bulk",
+        "tx-memory",
     ]
     assert {c.variant for c in groups[1]} == {
         "ours",

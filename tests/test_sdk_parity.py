@@ -24,10 +24,7 @@ TOOL = ROOT / "tools" / "sdk_operations.py"
 PENDING = frozenset(
     {
         "files.get_metadata",
-        "transactions.create",
         "transactions.create_bulk_transactions_upload_url",
-        "transactions.create_fraud_markers",
-        "transactions.get_earned_rewards",
     }
 )
 """SDK operations whose counterpart (named in sdk_counterparts.json) does not exist yet."""

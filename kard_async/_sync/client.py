@@ -21,6 +21,7 @@ from kard_async.models.ping import Ping
 from .auth import Auth
 from .notifications import Notifications
 from .organizations import Organizations
+from .transactions import Transactions
 from .users import Users
 
 
@@ -126,6 +127,11 @@ class Kard:
         """Your users (enroll, get, update, delete, WebView tokens) and the calls about one
         of them: rewards, attributions, audits."""
         return Users(self._handle, (*self._path, "users"))
+
+    @cached_property
+    def transactions(self) -> Transactions:
+        """Card transactions (which earn rewards) and fraud markers."""
+        return Transactions(self._handle, (*self._path, "transactions"))
 
     @cached_property
     def notifications(self) -> Notifications:

@@ -22,6 +22,13 @@ from kard_async.models.rewards import (
     PurchaseChannel,
     State,
 )
+from kard_async.models.transactions import (
+    EarnedReward,
+    EarnedRewardInclude,
+    EarnedRewardsPage,
+    EarnedRewardsRange,
+    EarnedRewardStatus,
+)
 from kard_async.resources.rewards import AsyncRewards
 
 
@@ -139,4 +146,44 @@ class Rewards(SyncResource[AsyncRewards]):
                 supported_components=supported_components,
                 organization_id=organization_id,
             )
+        )
+
+    def earned(
+        self,
+        user_id: str,
+        *,
+        status: EarnedRewardStatus | None = None,
+        paid_in_full_only: bool | None = None,
+        range: EarnedRewardsRange | None = None,
+        include: EarnedRewardInclude | Sequence[EarnedRewardInclude] | None = None,
+        page_size: int | None = None,
+        after: str | None = None,
+        before: str | None = None,
+        organization_id: str | None = None,
+    ) -> Paginator[EarnedReward, EarnedRewardsPage]:
+        """The rewards ``user_id`` earned, newest first (§7.5).
+
+        ``await`` the result for one page, or ``async for reward in ...`` to walk every
+        reward of every page. ``status`` is ``"SETTLED"`` by default on the server
+        (:class:`~kard_async.models.RewardedTransaction` rows, with the commission);
+        ``"APPROVED"`` lists approved transactions not settled yet
+        (:class:`~kard_async.models.ApprovedTransaction`). ``range`` is ``"12M"`` (the
+        default), ``"6M"``, ``"3M"`` or ``"YTD"``; ``paid_in_full_only=True`` keeps rewards
+        Kard paid you in full. Both also scope ``page.meta.lifetime_rewards_in_cents``.
+        ``include`` side-loads ``"merchant"`` and/or ``"offer"`` into ``page.included``
+        (``page.merchant_of(reward)``, ``page.offer_of(reward)``).
+        """
+        return Paginator(
+            self._handle,
+            self._target().earned(
+                user_id,
+                status=status,
+                paid_in_full_only=paid_in_full_only,
+                range=range,
+                include=include,
+                page_size=page_size,
+                after=after,
+                before=before,
+                organization_id=organization_id,
+            ),
         )

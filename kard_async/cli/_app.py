@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from .. import InvalidParameterError, KardError
 from .._version import __version__
-from . import _demo, _lookup, _serve, _upload, _users, _webhooks
+from . import _demo, _lookup, _serve, _transactions, _upload, _users, _webhooks
 from ._output import printable
 from ._settings import UsageError
 
@@ -21,6 +21,7 @@ examples:
   kard-async offers user-123 --category "Food & Beverage" --json
   kard-async attributions upload events.jsonl
   kard-async users upload users.csv       # enroll many users
+  kard-async transactions upload transactions.jsonl
   kard-async webhooks listen --port 8000   # verify and print Kard's notifications
 
 Run `kard-async COMMAND --help` for a command's options and examples.
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     _upload.add_parser(attribution_commands)
     attributions.set_defaults(usage=attributions)
     _users.add_parser(commands)
+    _transactions.add_parser(commands)
     _webhooks.add_parser(commands)
     return parser
 

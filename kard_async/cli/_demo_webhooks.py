@@ -1,5 +1,6 @@
-"""The demo's webhook act: a local receiver is subscribed, a reward notification is delivered
-to it, signed, and verified there. The bundled emulator stands in for Kard."""
+"""The demo's webhook act: a local receiver is subscribed, the user buys at an offer's
+merchant, and the reward's notifications are delivered to it, signed, and verified there.
+The bundled emulator stands in for Kard."""
 
 from __future__ import annotations
 
@@ -9,16 +10,24 @@ import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 import aiohttp
+import msgspec
 from aiohttp import web
 
 from .. import AsyncKard
-from ..models import Notification, NotificationType, Offer, SubscriptionRequest
+from ..models import (
+    Merchant,
+    Notification,
+    NotificationType,
+    Offer,
+    SubscriptionRequest,
+    Transaction,
+)
 from ..webhooks import SIGNATURE_HEADER, aiohttp_handler
 from ._output import Column, Output
-from ._render import reward_text
 from ._webhooks import details
 
 if TYPE_CHECKING:
@@ -53,13 +62,17 @@ async def webhook_act(
         )
         out.line(f"A receiver on {url} is subscribed to {' and '.join(EVENTS)}.")
 
-        # Until the emulator rewards the transactions it receives, it is asked directly.
-        for name, attributes in _reward(offer):
-            emulator.notify(name, attributes, relationships=_relationships(user, offer))
         out.note(
-            "The emulator, standing in for Kard, signs each notification (HMAC-SHA256 with the "
-            "webhook key, in notify-signature) and POSTs it; aiohttp_handler verifies it, "
-            "parses it and calls on_event."
+            f'await kard.transactions.create([Transaction(user_id="{user}", status="APPROVED", '
+            f'amount={PURCHASE_CENTS}, merchant=Merchant(name="{offer.name}"), ...)]), '
+            'then the same purchase with status="SETTLED"'
+        )
+        for transaction in _purchase(user, offer):
+            await kard.transactions.create([transaction])
+        out.note(
+            "The purchase is at a merchant with an offer: the emulator, standing in for Kard, "
+            "rewards it and notifies each step, signed (HMAC-SHA256 with the webhook key, in "
+            "notify-signature); aiohttp_handler verifies it, parses it and calls on_event."
         )
         events = [await asyncio.wait_for(received.get(), TIMEOUT) for _ in EVENTS]
         rows = [[e.type, e.id, getattr(e, "user_id", None) or "", details(e)] for e in events]
@@ -76,32 +89,28 @@ async def webhook_act(
         await runner.cleanup()
 
 
-def _reward(offer: Offer) -> list[tuple[str, dict[str, Any]]]:
-    reward = offer.attributes.user_reward
-    if reward is not None and reward.type == "FLAT":
-        cents = int(reward.value)
-    else:
-        cents = round(PURCHASE_CENTS * (reward.value if reward is not None else 1.0) / 100)
-    transaction_id = str(uuid.uuid4())
-    earned = {
-        "message": f"You earned {reward_text(offer)} back at {offer.name}",
-        "name": offer.name,
-        "attributionUrl": f"https://rewards.example/attribution/{transaction_id}",
-        "transactionId": transaction_id,
-        "transactionAmountInCents": PURCHASE_CENTS,
-        "purchaseChannel": list(offer.attributes.purchase_channel),
-    }
-    if reward is not None:
-        earned["userReward"] = {"type": reward.type, "value": reward.value}
-    settled = {**earned, "commissionEarned": {"type": "cents", "value": cents}}
-    return [("earnedRewardApproved", earned), ("earnedRewardSettled", settled)]
-
-
-def _relationships(user: str, offer: Offer) -> dict[str, Any]:
-    return {
-        "user": {"data": {"type": "user", "id": user}},
-        "offer": {"data": {"type": "standardOffer", "id": offer.id}},
-    }
+def _purchase(user: str, offer: Offer) -> tuple[Transaction, Transaction]:
+    """The user's card purchase at the offer's merchant: approved, then settled."""
+    now = datetime.now(timezone.utc)
+    purchase = str(uuid.uuid4())
+    approved = Transaction(
+        id=f"{purchase}-approved",
+        user_id=user,
+        transaction_id=purchase,
+        status="APPROVED",
+        amount=PURCHASE_CENTS,
+        currency="USD",
+        description=f"POS PURCHASE {offer.name.upper()}",
+        direction="DEBIT",
+        card_bin="411111",
+        card_last_four="1111",
+        authorization_date=now,
+        merchant=Merchant(name=offer.name),
+    )
+    settled = msgspec.structs.replace(
+        approved, id=f"{purchase}-settled", status="SETTLED", settled_date=now
+    )
+    return approved, settled
 
 
 async def _forged(url: str, body: bytes, signature: str) -> int:

@@ -1,5 +1,6 @@
-"""Upload files (attribution events, users): JSON lines and CSV, read as a stream and
-written back. What a line holds is the :class:`~._kinds.RecordKind` of the command.
+"""Upload files (attribution events, users, transactions): JSON lines and CSV, read as a
+stream and written back. What a line holds is the :class:`~._kinds.RecordKind` of the
+command.
 
 Both formats are read one physical line at a time, so one broken line never hides the lines
 after it (in CSV, a quoted field cannot span lines: an unclosed quote makes its own line
@@ -53,9 +54,10 @@ _SNIFF_LINES = 100  # blank lines skipped at most when telling the format of sta
 class Record:
     line: int
     user_id: object
-    """The line's key (``RecordKind.key``): an event's user id, a user's own id."""
+    """The line's key (``RecordKind.key``): an event's user id, a user's or a transaction's
+    own id."""
     event: dict[str, Any]
-    """The item, as read: an attribution event, a user."""
+    """The item, as read: an attribution event, a user, a transaction."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,19 +2,21 @@
 item a bulk helper takes, and how an item is written back to ``--failed-out``.
 
 A line becomes ``(key, item)``: the key names the line's record in the file (an
-attribution's user id, a user's own id) and the item is a mapping in the API's own
-camelCase names, given to the library as read so that its validation judges it. An item
+attribution's user id, a user's or a transaction's own id) and the item is a mapping in the
+API's own camelCase names, given to the library as read so that its validation judges it. An item
 the library built (a model) is written back through ``to_json``; a CSV row through
 ``to_csv``. A ``str`` instead of ``(key, item)`` says why the line is malformed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
+
+from ..models import CoreTransaction, Merchant, ProcessorMids, Transaction, VisaMids
 
 Parsed = tuple[object, dict[str, Any]] | str
 
@@ -35,6 +37,9 @@ class RecordKind:
     """``(key, built item)`` -> the JSONL object of the item."""
     to_csv: Callable[[object, Mapping[str, Any]], Mapping[str, Any]]
     """``(key, JSONL object)`` -> the CSV row's values by column."""
+    wire_names: Mapping[str, str] = field(default_factory=dict)
+    """Library parameter names the API spells other than in camelCase (``card_bin``:
+    ``cardBIN``), for naming a field in a reason as the file does."""
 
 
 # --------------------------------------------------------------------------- attributions
@@ -175,4 +180,105 @@ USERS = RecordKind(
     from_csv=_user_csv,
     to_json=_user_to_json,
     to_csv=_user_to_csv,
+)
+
+
+# --------------------------------------------------------------------------- transactions
+
+# A transaction's line is its JSON:API item (``Transaction.to_json()``) or the flat form,
+# the attributes beside ``id``. In CSV, nested attributes are dotted columns
+# (``merchant.name``, ``processorMids.mids.vmid``), ``amount`` and ``subtotal`` integer
+# cents, ``cardLastFours`` separated by ";"; an empty cell is left out.
+_TRANSACTION_COLUMNS = (
+    "id",
+    "userId",
+    "transactionId",
+    "status",
+    "amount",
+    "currency",
+    "description",
+    "direction",
+)
+_CENTS = frozenset(("amount", "subtotal"))
+_NESTED: dict[str, type[msgspec.Struct]] = {
+    "merchant": Merchant,
+    "processorMids": ProcessorMids,
+    "processorMids.mids": VisaMids,
+}
+
+
+def _wire_fields(cls: type[msgspec.Struct], prefix: str = "") -> Iterator[str]:
+    for info in msgspec.structs.fields(cls):
+        name = prefix + info.encode_name
+        if name not in _NESTED:
+            yield name
+
+
+def _transaction_columns() -> tuple[str, ...]:
+    columns = dict.fromkeys(("type", *_wire_fields(Transaction), *_wire_fields(CoreTransaction)))
+    for parent, cls in _NESTED.items():
+        columns.update(dict.fromkeys(_wire_fields(cls, parent + ".")))
+    return tuple(column for column in columns if column not in _TRANSACTION_COLUMNS)
+
+
+def _transaction_json(obj: dict[str, Any]) -> Parsed:
+    return obj.get("id"), obj
+
+
+def _transaction_csv(values: dict[str, str]) -> Parsed:
+    transaction: dict[str, Any] = {}
+    for column in (*TRANSACTIONS.columns, *TRANSACTIONS.optional_columns):
+        cell = values.get(column, "")
+        if not cell:
+            continue
+        value: Any = cell
+        if column in _CENTS:
+            try:
+                value = int(cell)
+            except ValueError:
+                return f"{column} {cell!r} is not an integer (cents)"
+        elif column == "cardLastFours":
+            value = cell.split(_LIST)
+        *parents, name = column.split(".")
+        target = transaction
+        for parent in parents:
+            target = target.setdefault(parent, {})
+        target[name] = value
+    return values["id"], transaction
+
+
+def _transaction_to_json(_: str, transaction: Any) -> dict[str, Any]:
+    wire: dict[str, Any] = transaction.to_wire()
+    return wire
+
+
+def _transaction_to_csv(_: object, transaction: Mapping[str, Any]) -> Mapping[str, Any]:
+    attributes = transaction.get("attributes")
+    if isinstance(attributes, Mapping):
+        top = {key: value for key, value in transaction.items() if key != "attributes"}
+        transaction = {**top, **attributes}
+    return {
+        column: _LIST.join(map(str, value)) if isinstance(value, (list, tuple)) else value
+        for column, value in _dotted(transaction)
+    }
+
+
+def _dotted(obj: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for key, value in obj.items():
+        if isinstance(value, Mapping):
+            yield from _dotted(value, f"{prefix}{key}.")
+        else:
+            yield prefix + key, value
+
+
+TRANSACTIONS = RecordKind(
+    noun="transactions",
+    key="id",
+    columns=_TRANSACTION_COLUMNS,
+    optional_columns=_transaction_columns(),
+    from_json=_transaction_json,
+    from_csv=_transaction_csv,
+    to_json=_transaction_to_json,
+    to_csv=_transaction_to_csv,
+    wire_names={info.name: info.encode_name for info in msgspec.structs.fields(Transaction)},
 )

@@ -1,6 +1,6 @@
-"""``kard-async attributions upload FILE`` (and ``users upload``): stream a JSONL or CSV
-file to a ``bulk_create``, report the outcome, and write what was not accepted to
-``--failed-out``. An :class:`UploadCommand` says what the file holds and where it goes.
+"""``kard-async attributions upload FILE`` (and ``users upload``, ``transactions upload``):
+stream a JSONL or CSV file to a ``bulk_create``, report the outcome, and write what was not
+accepted to ``--failed-out``. An :class:`UploadCommand` says what the file holds and where it goes.
 
 Every line of the input ends up accepted, failed or invalid. Whatever stops the upload part
 way (Ctrl-C, or an error the library raises with its partial report), the events that were
@@ -19,7 +19,7 @@ import shlex
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
@@ -374,8 +374,9 @@ class Upload:
 
     def _settle(self, report: BulkReport, *, unknown_apart: bool) -> None:
         """Files the report's invalid and failed items (in flight ones apart if asked)."""
+        spelled = self._command.records.wire_names
         self._shown.extend(
-            (self._lines.line(invalid.index), _wire_names(invalid.reason))
+            (self._lines.line(invalid.index), _wire_names(invalid.reason, spelled))
             for invalid in report.invalid
         )
         for invalid in report.invalid:
@@ -545,15 +546,17 @@ _REQUEST_ID = re.compile(r" \(request id [^)]*\)")
 _SNAKE = re.compile(r"\b([a-z]+)((?:_[a-z]+)+)\b")
 
 
-def _wire_names(reason: str) -> str:
+def _wire_names(reason: str, spelled: Mapping[str, str] | None = None) -> str:
     """``invalid event_date=...`` -> ``invalid eventDate=...``, ``invalid
     phone_numbers[0].number=...`` -> ``invalid phoneNumbers[0].number=...``: name fields as
-    the file does."""
+    the file does (``spelled``: names the API spells otherwise, ``card_bin``: ``cardBIN``)."""
     if not reason.startswith("invalid "):
         return reason
     name, equals, rest = reason.partition("=")
 
     def camel(match: re.Match[str]) -> str:
+        if spelled and match.group(0) in spelled:
+            return spelled[match.group(0)]
         return match.group(1) + "".join(part.title() for part in match.group(2).split("_")[1:])
 
     return _SNAKE.sub(camel, name) + equals + rest

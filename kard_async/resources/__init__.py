@@ -2,6 +2,8 @@
 
 from .attributions import AsyncAttributions
 from .rewards import AsyncRewards
+from .transactions import AsyncTransactions
 from .users import AsyncUsers
 
 __all__ = ["AsyncAttributions", "AsyncRewards", "AsyncUsers"]
+__all__ += ["AsyncTransactions"]

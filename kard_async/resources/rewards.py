@@ -22,6 +22,13 @@ from ..models.rewards import (
     PurchaseChannel,
     State,
 )
+from ..models.transactions import (
+    EarnedReward,
+    EarnedRewardInclude,
+    EarnedRewardsPage,
+    EarnedRewardsRange,
+    EarnedRewardStatus,
+)
 from ._base import AsyncResource
 
 
@@ -131,4 +138,41 @@ class AsyncRewards(AsyncResource):
             ),
             query=params.side_loads(include, supported_components),
             cast_to=PlacementContent,
+        )
+
+    def earned(
+        self,
+        user_id: str,
+        *,
+        status: EarnedRewardStatus | None = None,
+        paid_in_full_only: bool | None = None,
+        range: EarnedRewardsRange | None = None,
+        include: EarnedRewardInclude | Sequence[EarnedRewardInclude] | None = None,
+        page_size: int | None = None,
+        after: str | None = None,
+        before: str | None = None,
+        organization_id: str | None = None,
+    ) -> AsyncPaginator[EarnedReward, EarnedRewardsPage]:
+        """The rewards ``user_id`` earned, newest first (§7.5).
+
+        ``await`` the result for one page, or ``async for reward in ...`` to walk every
+        reward of every page. ``status`` is ``"SETTLED"`` by default on the server
+        (:class:`~kard_async.models.RewardedTransaction` rows, with the commission);
+        ``"APPROVED"`` lists approved transactions not settled yet
+        (:class:`~kard_async.models.ApprovedTransaction`). ``range`` is ``"12M"`` (the
+        default), ``"6M"``, ``"3M"`` or ``"YTD"``; ``paid_in_full_only=True`` keeps rewards
+        Kard paid you in full. Both also scope ``page.meta.lifetime_rewards_in_cents``.
+        ``include`` side-loads ``"merchant"`` and/or ``"offer"`` into ``page.included``
+        (``page.merchant_of(reward)``, ``page.offer_of(reward)``).
+        """
+        return self._get_page(
+            self._user_path(user_id, "earned-rewards", organization_id=organization_id),
+            query=[
+                ("filter[status]", params.text("status", status)),
+                ("filter[paidInFullOnly]", params.flag("paid_in_full_only", paid_in_full_only)),
+                ("filter[range]", params.text("range", range)),
+                ("include", params.csv("include", include)),
+                *params.paging(page_size, after, before),
+            ],
+            cast_to=EarnedRewardsPage,
         )

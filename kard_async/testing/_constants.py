@@ -121,3 +121,23 @@ MAX_USERS = 100
 MAX_PHONE_NUMBERS = 10
 MAX_POSTAL_CODES = 10
 WEB_VIEW_TOKEN_TTL = 3600
+
+# Transactions (§7.1), fraud markers (§7.2) and earned rewards (§7.5).
+TRANSACTION_STATUSES: tuple[str, ...] = ("APPROVED", "SETTLED", "REVERSED", "RETURNED", "DECLINED")
+# Which date each status requires.
+TRANSACTION_DATES: dict[str, str] = {
+    "APPROVED": "authorizationDate",
+    "SETTLED": "settledDate",
+    "REVERSED": "transactionDate",
+    "RETURNED": "transactionDate",
+    "DECLINED": "transactionDate",
+}
+DIRECTIONS: tuple[str, ...] = ("DEBIT", "CREDIT")
+PAYMENT_TYPES: tuple[str, ...] = ("CARD",)
+CARD_NETWORKS: tuple[str, ...] = ("VISA", "MASTERCARD", "AMERICANEXPRESS", "DISCOVER")
+PROCESSORS: tuple[str, ...] = ("VISA",)
+EARNED_REWARD_STATUSES: tuple[str, ...] = ("APPROVED", "SETTLED")
+EARNED_REWARDS_RANGES: tuple[str, ...] = ("12M", "6M", "3M", "YTD")
+EARNED_REWARD_INCLUDES: tuple[str, ...] = ("merchant", "offer")
+MAX_TRANSACTIONS = 500
+MAX_FRAUD_MARKERS = 500

@@ -10,7 +10,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -22,12 +22,16 @@ from ._constants import (
     TEST_WEBHOOK_KEY,
 )
 from ._faults import Fault
+from ._jsonapi import format_datetime
+from ._ledger import Ledger
 from ._organizations import Organizations
 from ._records import (
     DeliveryAttempt,
     EmittedNotification,
     ReceivedAudit,
     ReceivedEvent,
+    ReceivedFraudMarker,
+    ReceivedTransaction,
     RecordedRequest,
     TokenRequest,
 )
@@ -123,6 +127,7 @@ class KardEmulator:
         self._audits: list[ReceivedAudit] = []
         self._audited: set[tuple[str, str, str]] = set()  # (org, user, transaction id)
         self._web_view_tokens: dict[str, tuple[str, str]] = {}  # token -> (org, user)
+        self._ledger = Ledger()  # transactions, fraud markers, earned rewards
 
     # ------------------------------------------------------------------ public API
 
@@ -163,6 +168,7 @@ class KardEmulator:
             self.strict_users = self._initial_strict_users
             self._organizations.reset(self.organization_id)
             self.network_blocked = None
+            self._ledger.clear()
             self.token_ttl = self._initial_token_ttl
             self.webhook_key, self.delivery_policy = self._initial_webhooks
         self._webhooks.reset()
@@ -282,6 +288,26 @@ class KardEmulator:
         """``(organization id, user id)`` of a WebView token this emulator issued."""
         with self._lock:
             return self._web_view_tokens.get(token)
+
+    @property
+    def transactions(self) -> list[ReceivedTransaction]:
+        """Every transaction accepted, in the order received."""
+        return self._ledger.transactions
+
+    @property
+    def transaction_count(self) -> int:
+        """``len(transactions)`` without decoding anything (cheap for benchmarks)."""
+        return self._ledger.transaction_count
+
+    @property
+    def fraud_markers(self) -> list[ReceivedFraudMarker]:
+        return self._ledger.fraud_markers
+
+    def pay_rewards(self, user_id: str | None = None, *, organization_id: str | None = None) -> int:
+        """Mark the settled rewards of a user (or of everyone) paid in full to the issuer,
+        as Kard's monthly payout does; returns how many changed."""
+        now = format_datetime(datetime.now(timezone.utc))
+        return self._ledger.pay(organization_id or self.organization_id, user_id, now)
 
     # ------------------------------------------------------------------ used by the app
 

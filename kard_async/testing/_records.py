@@ -94,3 +94,24 @@ class ReceivedAudit:
     attributes: dict[str, Any]
     status: str
     received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedTransaction:
+    """One transaction the emulator accepted (``type`` is ``transaction`` or
+    ``coreTransaction``; ``id`` the resource id; ``attributes`` as sent)."""
+
+    organization_id: str
+    job_id: str
+    type: str
+    id: str
+    attributes: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedFraudMarker:
+    """One fraud marker the emulator accepted."""
+
+    organization_id: str
+    transaction_id: str
+    user_id: str

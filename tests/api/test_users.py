@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 import pytest
 from aiohttp import web
+from conftest import Inbox
 
 from kard_async import (
     AsyncKard,
@@ -29,6 +30,7 @@ from kard_async.bulk import BulkProgress, BulkReport
 from kard_async.models import (
     Audit,
     AuditsCreated,
+    AuditUpdate,
     EnrolledUser,
     PhoneNumber,
     PostalCode,
@@ -435,6 +437,38 @@ async def test_audits_create_with_a_partial_success(
     assert error.source is not None
     assert error.source.pointer == "/data/0/attributes/auditCode"
     assert len(kard_emulator.audits) == 3
+
+
+async def test_an_opened_audit_is_notified_to_subscribers(
+    kard: AsyncKard, kard_emulator: KardEmulator, webhook_inbox: Inbox
+) -> None:
+    await webhook_inbox.subscribe(kard, "auditUpdate")
+    created = await kard.users.audits.create("u1", [audit("t1"), audit("t2", code=3005)])
+    first, second = await webhook_inbox.next(), await webhook_inbox.next()
+    # t1 is refused (its audit is already open): only t3 is notified.
+    await kard.users.audits.create("u1", [audit("t1"), audit("t3")])
+    third = await webhook_inbox.next()
+
+    updates = [u for u in (first, second, third) if isinstance(u, AuditUpdate)]
+    by_transaction = {u.attributes.transaction_id: u for u in updates}
+    assert len(updates) == 3
+    assert set(by_transaction) == {"t1", "t2", "t3"}
+    update = by_transaction["t2"]
+    assert update.attributes.status == "NEW"
+    assert update.attributes.audit_code == 3005
+    assert update.attributes.merchant_name == "Caribbean Goodness"
+    assert update.attributes.audit_description == "cashback missing"
+    assert update.attributes.resolution_code is None
+    assert update.relationships is not None
+    assert update.relationships.user is not None
+    assert update.relationships.user.ids == ["u1"]
+    assert update.relationships.audit is not None
+    assert update.relationships.audit.ids == [created.data[1].id]
+    assert update.meta is not None
+    assert update.meta.issuer_id == ORG
+    attempts = await kard_emulator.wait_for_deliveries()
+    assert [(a.event_name, a.status) for a in attempts] == [("auditUpdate", 200)] * 3
+    assert webhook_inbox.events.empty()
 
 
 @pytest.mark.parametrize(

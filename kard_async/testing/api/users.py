@@ -152,6 +152,7 @@ def create_audits(call: Call) -> Document:
                 now,
             )
             if call.emulator._open_audit(audit):
+                _notify_audit(call, audit)
                 opened.append(
                     {
                         "type": "audit",
@@ -169,6 +170,22 @@ def create_audits(call: Call) -> Document:
             ]
         errors.extend(_with_id(problems, transaction_id))
     return _multi_status(call, opened, errors)
+
+
+_AUDIT_FIELDS = ("auditCode", "merchantName", "auditDescription", "transactionId")
+
+
+def _notify_audit(call: Call, audit: ReceivedAudit) -> None:
+    """``auditUpdate`` (§13) to the organization's subscribers: the audit was opened."""
+    call.emulator.notify(
+        "auditUpdate",
+        {"status": audit.status, **{key: audit.attributes[key] for key in _AUDIT_FIELDS}},
+        relationships={
+            "user": {"data": {"type": "user", "id": audit.user_id}},
+            "audit": {"data": {"type": "audit", "id": audit.id}},
+        },
+        organization_id=audit.organization_id,
+    )
 
 
 # --------------------------------------------------------------------------- answers
