@@ -3,8 +3,8 @@
 Each ```python block runs in its own interpreter, with the settings `kard-async serve`
 prints in its environment (``KARD_BASE_URL`` pointing at the ``kard_server`` emulator, fresh
 for each block). A block whose first line starts with ``# fragment`` is not run; the one
-starting with ``# A server`` (the webhook receiver) is started, sent a notification by the
-emulator, and stopped with Ctrl-C. The tables are checked against the code: every operation
+starting with ``# A server`` (the webhook receiver) is started, subscribed, sent the reward
+notifications of a purchase by the emulator, and stopped with Ctrl-C. The tables are checked against the code: every operation
 in the endpoint table, every SDK operation in the migration guide.
 """
 
@@ -21,13 +21,15 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from functools import cached_property
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from kard_async import AsyncKard
-from kard_async.models import SubscriptionRequest
+from kard_async.models import Merchant, SubscriptionRequest, Transaction
 from kard_async.testing import EmulatorServer, KardEmulator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -156,28 +158,33 @@ async def test_webhook_receiver_example(
     try:
         await wait_for_port(process, port, block.line)
         kard = make_kard()
+        url = f"http://127.0.0.1:{port}/kard/webhooks"
         await kard.notifications.subscriptions.create(
             [
-                SubscriptionRequest(
-                    event_name="earnedRewardSettled",
-                    webhook_url=f"http://127.0.0.1:{port}/kard/webhooks",
-                )
+                SubscriptionRequest(event_name=name, webhook_url=url)
+                for name in ("earnedRewardApproved", "earnedRewardSettled")
             ]
         )
-        kard_emulator.notify(
-            "earnedRewardSettled",
-            {
-                "message": "You earned $1.50",
-                "name": "Harbor Burger",
-                "attributionUrl": "https://rewards.example/a/1",
-                "transactionId": "txn-1",
-                "transactionAmountInCents": 3000,
-                "commissionEarned": {"type": "cents", "value": 150},
-            },
-            relationships={"user": {"data": {"type": "user", "id": "user-1"}}},
+        # As the README says: a purchase at a merchant with an offer, approved then settled.
+        now = datetime.now(timezone.utc)
+        purchase = Transaction(
+            id="evt-1",
+            transaction_id="txn-1",
+            user_id="user-1",
+            status="APPROVED",
+            amount=3000,
+            currency="USD",
+            description="HARBOR BURGER",
+            direction="DEBIT",
+            card_bin="411111",
+            card_last_four="1234",
+            authorization_date=now,
+            merchant=Merchant(name="Harbor Burger"),
         )
+        settled = msgspec.structs.replace(purchase, id="evt-2", status="SETTLED", settled_date=now)
+        await kard.transactions.create([purchase, settled])
         attempts = await kard_emulator.wait_for_deliveries(timeout=TIMEOUT)
-        assert [attempt.status for attempt in attempts] == [200], attempts
+        assert [attempt.status for attempt in attempts] == [200, 200], attempts
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGINT)  # Ctrl-C
@@ -187,9 +194,9 @@ async def test_webhook_receiver_example(
             process.kill()
             out, err = await process.communicate()
     stdout, stderr = out.decode(), err.decode()
-    assert "user user-1 earned 150 cents at Harbor Burger" in stdout, (
-        f"README.md line {block.line}:\n{tail(stdout)}\n{tail(stderr)}"
-    )
+    printed = f"README.md line {block.line}:\n{tail(stdout)}\n{tail(stderr)}"
+    assert re.search(r"^user user-1 earned \d+ cents at Harbor Burger$", stdout, re.M), printed
+    assert re.search(r"^earnedRewardApproved \S+$", stdout, re.M), printed
     assert process.returncode == 0, f"README.md line {block.line}: {tail(stderr)}"
 
 
