@@ -4,8 +4,9 @@ Each ```python block runs in its own interpreter, with the settings `kard-async 
 prints in its environment (``KARD_BASE_URL`` pointing at the ``kard_server`` emulator, fresh
 for each block). A block whose first line starts with ``# fragment`` is not run; the one
 starting with ``# A server`` (the webhook receiver) is started, subscribed, sent the reward
-notifications of a purchase by the emulator, and stopped with Ctrl-C. The tables are checked against the code: every operation
-in the endpoint table, every SDK operation in the migration guide.
+notifications of a purchase by the emulator, and stopped with Ctrl-C. The tables are checked
+against the code: every operation in the endpoint table, every SDK operation in the
+migration guide.
 """
 
 from __future__ import annotations
