@@ -46,6 +46,17 @@ PAIRS: list[tuple[str, Iterable[str]]] = [
     ("OfferInclude", emulator.PLACEMENT_INCLUDES),  # placement_content takes OfferInclude
     ("ActivationInclude", emulator.ACTIVATION_INCLUDES),
 ]
+PAIRS += [  # transactions and earned rewards
+    ("TransactionStatus", emulator.TRANSACTION_STATUSES),
+    ("TransactionStatus", emulator.TRANSACTION_DATES),
+    ("Direction", emulator.DIRECTIONS),
+    ("PaymentType", emulator.PAYMENT_TYPES),
+    ("CardNetwork", emulator.CARD_NETWORKS),
+    ("Processor", emulator.PROCESSORS),
+    ("EarnedRewardStatus", emulator.EARNED_REWARD_STATUSES),
+    ("EarnedRewardsRange", emulator.EARNED_REWARDS_RANGES),
+    ("EarnedRewardInclude", emulator.EARNED_REWARD_INCLUDES),
+]
 
 
 def _client_modules() -> list[ModuleType]:
@@ -185,3 +196,19 @@ async def test_the_emulator_accepts_every_client_value_and_only_those(
     for bad in ({"eventCode": "NotAValue"}, {"medium": "NotAValue"}):
         event = {**events[0], "attributes": {**events[0]["attributes"], **bad}}
         assert await _status(http, "POST", f"{USER}/attributions", json={"data": [event]}) == 400
+
+
+async def test_the_emulator_takes_every_earned_rewards_filter_value_and_only_those(
+    http: aiohttp.ClientSession,
+) -> None:
+    for parameter, name in (
+        ("filter[status]", "EarnedRewardStatus"),
+        ("filter[range]", "EarnedRewardsRange"),
+        ("include", "EarnedRewardInclude"),
+    ):
+        refused = set()
+        for value in [*sorted(client_literal(name)), "NotAValue"]:
+            path = f"{USER}/earned-rewards"
+            if await _status(http, "GET", path, params={parameter: value}) != 200:
+                refused.add(value)
+        assert refused == {"NotAValue"}, parameter

@@ -102,7 +102,14 @@ def prepare_fraud_markers(markers: object) -> list[FraudMarker]:
 
 def transactions_spec(organization: str) -> BatchSpec[AnyTransaction, TransactionsCreated]:
     """The batch engine's description of ``bulk_create`` for one organization."""
-    return replace(TRANSACTIONS, prepare=lambda item: (organization, as_transaction(item)))
+
+    def prepare(item: object) -> tuple[str, AnyTransaction]:
+        # The engine's per-item hot path: a built transaction was checked when built.
+        if type(item) is Transaction or type(item) is CoreTransaction:
+            return organization, item
+        return organization, as_transaction(item)
+
+    return replace(TRANSACTIONS, prepare=prepare)
 
 
 def fraud_markers_spec(organization: str) -> BatchSpec[FraudMarker, FraudMarked]:

@@ -17,6 +17,8 @@ from ._records import (
     EmittedNotification,
     ReceivedAudit,
     ReceivedEvent,
+    ReceivedFraudMarker,
+    ReceivedTransaction,
     RecordedRequest,
     TokenRequest,
 )
@@ -44,3 +46,4 @@ __all__ += [  # notifications
     "DeliveryPolicy",
     "EmittedNotification",
 ]
+__all__ += ["ReceivedFraudMarker", "ReceivedTransaction"]  # transactions

@@ -53,6 +53,7 @@ from .._records import ReceivedFraudMarker
 from .._routing import Call, Document, route
 from .._seed import OFFERS, SeedOffer
 from .._transaction_wire import CoreAttributes, TransactionAttributes, quick_decode
+from .users import require_enrolled
 
 _ORG = "/v2/issuers/{org}"
 _Errors = list[dict[str, Any]]
@@ -605,6 +606,7 @@ _MONTHS = {"12M": 12, "6M": 6, "3M": 3}
 
 @route("GET", f"{_ORG}/users/{{user}}/earned-rewards")
 def earned_rewards(call: Call) -> Document:
+    require_enrolled(call)
     params = call.params
     status = _single_choice(params, "filter[status]", EARNED_REWARD_STATUSES) or "SETTLED"
     paid_only = params.boolean("filter[paidInFullOnly]") or False
