@@ -18,6 +18,7 @@ from ._retry import RetryPolicy
 from ._transport import RequestOptions, ResponseInfo, Transport
 from ._validate import require_choice, require_int
 from ._version import __version__
+from .resources.files import AsyncFiles
 from .resources.users import AsyncUsers
 
 Environment = Literal["production", "sandbox"]
@@ -132,6 +133,11 @@ class AsyncKard:
     def users(self) -> AsyncUsers:
         """Calls about one of your users: rewards, attributions."""
         return AsyncUsers(self._requester)
+
+    @cached_property
+    def files(self) -> AsyncFiles:
+        """The files Kard sends you (reconciliation reports): list, download, stream."""
+        return AsyncFiles(self._requester)
 
     @staticmethod
     def _token_source(

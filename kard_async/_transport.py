@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ import msgspec
 from yarl import URL
 
 from ._auth import TokenSource
-from ._call import Call
+from ._call import Call, StreamingDecoder
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -228,19 +229,26 @@ class Transport:
         headers = {"User-Agent": self._user_agent, "Accept": "application/json"}
         headers.update(options.headers)
         headers.update(call.headers)
-        if call.body is not None:
-            headers["Content-Type"] = call.content_type
+        data: Any = call.body
+        if data is not None:
+            if call.content_type is not None:
+                headers["Content-Type"] = call.content_type
+            if not isinstance(data, bytes):  # a BodyStream: sent anew from its start
+                if data.size is not None:
+                    headers["Content-Length"] = str(data.size)
+                data = data.open()
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
 
         await self.throttle.wait()
         session = self._get_session()
         started = time.monotonic()
+        streamed, result = False, None
         try:
             async with session.request(
                 call.method,
                 URL(url, encoded=True),
-                data=call.body,
+                data=data,
                 headers=headers,
                 timeout=options.timeout,
                 # The API does not redirect; following one would replay the body (the client
@@ -249,7 +257,12 @@ class Transport:
             ) as response:
                 status = response.status
                 response_headers = response.headers
-                body = await response.read()
+                body = b""
+                if 200 <= status < 300 and isinstance(call.decoder, StreamingDecoder):
+                    result = await call.decoder.consume(response.content, response_headers)
+                    streamed = True
+                else:
+                    body = await response.read()
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             raise _connection_error(call, error) from error
 
@@ -265,7 +278,10 @@ class Transport:
                     elapsed=time.monotonic() - started,
                 )
             )
+        if streamed:
+            return result  # type: ignore[return-value]
         if 200 <= status < 300:
+            assert not isinstance(call.decoder, StreamingDecoder)
             try:
                 return call.decoder.decode(body)
             except (msgspec.ValidationError, msgspec.DecodeError) as error:
@@ -322,6 +338,8 @@ def _connection_error(call: Call[Any], error: BaseException) -> APIConnectionErr
         kind, reason = APITimeoutError, "timed out waiting for the response"
     else:
         reason = f"connection failed: {type(error).__name__}: {error}"
+    # aiohttp names the URL in some messages: never its query (a presigned URL's signature).
+    reason = _URL_QUERY.sub(r"\1", reason)
     path = _public_path(call)
     return kind(
         f"{call.method} {path}: {reason}",
@@ -330,6 +348,9 @@ def _connection_error(call: Call[Any], error: BaseException) -> APIConnectionErr
         outcome_unknown=maybe_processed,
         transient=transient,
     )
+
+
+_URL_QUERY = re.compile(r"(\w+://[^\s?'\"]*)\?[^\s'\"]*")
 
 
 def _public_path(call: Call[Any]) -> str:

@@ -7,7 +7,7 @@ uses the client's models, so a client bug cannot be mirrored by the server testi
 from ._constants import TEST_CLIENT_ID, TEST_CLIENT_SECRET, TEST_ORGANIZATION_ID
 from ._emulator import KardEmulator
 from ._faults import Fault
-from ._records import ReceivedEvent, RecordedRequest, TokenRequest
+from ._records import ReceivedEvent, ReceivedFile, RecordedRequest, TokenRequest
 from ._seed import BENCHMARK_QUERY
 from ._server import EmulatorServer, serve
 
@@ -20,6 +20,7 @@ __all__ = [
     "Fault",
     "KardEmulator",
     "ReceivedEvent",
+    "ReceivedFile",
     "RecordedRequest",
     "TokenRequest",
     "serve",

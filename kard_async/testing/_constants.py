@@ -81,3 +81,16 @@ MAX_ATTRIBUTION_EVENTS = 100
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 10
 DEFAULT_RADIUS_MILES = 10
+
+# --- files (§7.4, §10) ---
+FILE_UPLOAD_TYPES: tuple[str, ...] = ("incomingTransactionsFile", "historicalTransactionsFile")
+FILE_TYPES: tuple[str, ...] = (
+    "earnedRewardApprovedDailyReconciliationFile",
+    "earnedRewardSettledDailyReconciliationFile",
+    "validatedTransactionDailyReconciliationFile",
+    "monthlyReconciliationFile",
+)
+FILE_SORTS: tuple[str, ...] = ("sentDate", "-sentDate")
+MAX_UPLOAD_URLS = 10
+MAX_FILES_PAGE_SIZE = 100
+MAX_UPLOAD_BYTES = 5_000_000_000

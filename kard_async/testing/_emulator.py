@@ -12,9 +12,15 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from ._constants import TEST_CLIENT_ID, TEST_CLIENT_SECRET, TEST_ORGANIZATION_ID
+from ._constants import (
+    MAX_UPLOAD_BYTES,
+    TEST_CLIENT_ID,
+    TEST_CLIENT_SECRET,
+    TEST_ORGANIZATION_ID,
+)
 from ._faults import Fault
-from ._records import ReceivedEvent, RecordedRequest, TokenRequest
+from ._records import ReceivedEvent, ReceivedFile, RecordedRequest, TokenRequest
+from ._storage import ObjectStore
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -50,6 +56,13 @@ class KardEmulator:
     ``token_ttl`` is the lifetime in seconds of newly issued tokens (settable at any time;
     ``reset()`` restores the constructor value). ``max_recorded_requests`` bounds
     ``requests`` to the most recent N (default: keep everything), for long benchmark runs.
+
+    Files (``_storage``): ``upload_url_ttl`` / ``download_url_ttl`` are the lifetimes of new
+    presigned URLs (900 and 1800 s), ``clock_skew`` seconds are added to the store's clock
+    when it checks a URL's expiry (a store that thinks it is later refuses URLs as
+    expired), ``max_upload_bytes`` is the largest file a PUT may carry, and
+    ``process_files=False`` only counts and hashes received files instead of checking
+    their lines (for throughput benchmarks). ``reset()`` restores all of them.
     """
 
     def __init__(
@@ -60,6 +73,8 @@ class KardEmulator:
         organization_id: str = TEST_ORGANIZATION_ID,
         token_ttl: float = 3600.0,
         max_recorded_requests: int | None = None,
+        max_upload_bytes: int = MAX_UPLOAD_BYTES,
+        process_files: bool = True,
     ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret
@@ -79,6 +94,10 @@ class KardEmulator:
         self._faults: list[Fault] = []
         # (organization, user, placement) -> {slot id: last ACTIVATE time}
         self._activations: dict[tuple[str, str, str], dict[str, datetime]] = {}
+        # files
+        self._store = ObjectStore()
+        self._file_settings = (max_upload_bytes, process_files)
+        self._reset_file_settings()
 
     # ------------------------------------------------------------------ public API
 
@@ -113,6 +132,8 @@ class KardEmulator:
             self._faults.clear()
             self._activations.clear()
             self.token_ttl = self._initial_token_ttl
+        self._store.clear()
+        self._reset_file_settings()
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -131,6 +152,22 @@ class KardEmulator:
                 self._events.extend(batch.events() if isinstance(batch, _RawBatch) else batch)
             self._batches_decoded = len(self._event_batches)
             return list(self._events)
+
+    @property
+    def received_files(self) -> list[ReceivedFile]:
+        """Daily transaction files stored (by upload URL, in the order first received)."""
+        return self._store.files
+
+    def on_file_processed(self, file: ReceivedFile) -> None:
+        """Called once a received file has been checked and recorded. A no-op: override it
+        (or assign a function) to observe files. This is where the emulator will send the
+        ``fileProcessingResult`` webhook Kard sends once it has processed a file."""
+
+    def _reset_file_settings(self) -> None:
+        self.upload_url_ttl = 900.0
+        self.download_url_ttl = 1800.0
+        self.clock_skew = 0.0
+        self.max_upload_bytes, self.process_files = self._file_settings
 
     @property
     def attribution_event_count(self) -> int:

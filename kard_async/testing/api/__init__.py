@@ -5,6 +5,6 @@ listed here.
 """
 
 from .._routing import Router
-from . import attributions, auth, rewards
+from . import attributions, auth, files, rewards
 
-ROUTER = Router((auth, rewards, attributions))
+ROUTER = Router((auth, rewards, attributions, files))
