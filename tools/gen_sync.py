@@ -34,7 +34,7 @@ import difflib
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,14 +132,38 @@ def walk(root: SourceClass) -> Iterator[tuple[SourceClass, tuple[str, ...]]]:
             raise GeneratorError(f"{cls.node.name} appears twice in the resource tree")
         seen.add(cls.node.name)
         yield cls, path
-        for method in _methods(cls):
+        for owner, method in _methods(cls):
             child = _namespace(method)
             if child is not None:
-                stack.append((load(cls.module, child), (*path, method.name)))
+                stack.append((load(owner.module, child), (*path, method.name)))
 
 
-def _methods(cls: SourceClass) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
-    return [n for n in cls.node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+def _bases(cls: SourceClass) -> list[SourceClass]:
+    """The package's classes that ``cls`` inherits from, nearest first: their public
+    methods are mirrored too (a resource may inherit calls from another module's class)."""
+    found: list[SourceClass] = []
+    local = {n.name for n in cls.tree.body if isinstance(n, ast.ClassDef)}
+    for base in cls.node.bases:
+        if not isinstance(base, ast.Name):
+            continue
+        origin = cls.module if base.id in local else _imported_from(cls.module, cls.tree, base.id)
+        if origin is not None and origin.split(".")[0] == PACKAGE:
+            parent = load(origin, base.id)
+            found += [parent, *_bases(parent)]
+    return found
+
+
+def _methods(cls: SourceClass) -> list[tuple[SourceClass, ast.FunctionDef | ast.AsyncFunctionDef]]:
+    """``(class defining it, method)`` for the methods of ``cls``, inherited ones included
+    (the nearest definition of a name wins)."""
+    seen: set[str] = set()
+    methods: list[tuple[SourceClass, ast.FunctionDef | ast.AsyncFunctionDef]] = []
+    for owner in (cls, *_bases(cls)):
+        for node in owner.node.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name not in seen:
+                seen.add(node.name)
+                methods.append((owner, node))
+    return methods
 
 
 def _decorators(method: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
@@ -219,6 +243,8 @@ def _twin(
     decorators = _decorators(method)
     where = f"{cls.path.relative_to(ROOT)}:{method.lineno} {cls.node.name}.{name}()"
     if name.startswith("_") and name not in LIFECYCLE and name not in ("__init__", "__repr__"):
+        return None
+    if not is_client and name == "__init__":  # a resource's (inherited) constructor
         return None
     if decorators - {"property", "cached_property"}:
         raise GeneratorError(f"{where}: decorators {sorted(decorators)} cannot be mirrored")
@@ -325,8 +351,36 @@ def _client_doc(doc: str) -> str:
     return doc.rstrip() + "\n\n    " + CLIENT_DOC_EXTRA.replace("\n", "\n    ") + "\n    "
 
 
+def _unique(imports: Iterable[ast.stmt]) -> list[ast.stmt]:
+    """Each imported name once (a class and its bases may import the same names)."""
+    seen: set[str] = set()
+    kept: list[ast.stmt] = []
+    for node in imports:
+        assert isinstance(node, (ast.Import, ast.ImportFrom))
+        names = [a for a in node.names if (a.asname or a.name) not in seen]
+        seen.update(a.asname or a.name for a in names)
+        if names:
+            node = copy.copy(node)
+            node.names = names
+            kept.append(node)
+    return kept
+
+
+def _defined_by(sources: list[SourceClass]) -> list[tuple[SourceClass, list[str]]]:
+    """Names each module defines, each name from the nearest module only."""
+    seen: set[str] = set()
+    out: list[tuple[SourceClass, list[str]]] = []
+    for source in sources:
+        names = [n for n in _defined(source) if n not in seen]
+        seen.update(names)
+        if names:
+            out.append((source, names))
+    return out
+
+
 def render(cls: SourceClass, path: tuple[str, ...], children: dict[str, str]) -> str:
     is_client = not path
+    sources = list({s.module: s for s in (cls, *_bases(cls))}.values())
     name = sync_name(cls.node.name)
     body: list[ast.stmt] = []
     doc = ast.get_docstring(cls.node, clean=False)
@@ -345,8 +399,8 @@ def _target(self) -> {cls.node.name}:
     return self._handle.client()
 """
         ).body
-    for method in _methods(cls):
-        twin = _twin(cls, method, is_client)
+    for owner, method in _methods(cls):
+        twin = _twin(owner, method, is_client)
         if twin is not None:
             body.append(twin)
     bases = [] if is_client else [_expr(f"SyncResource[{cls.node.name}]")]
@@ -357,12 +411,15 @@ def _target(self) -> {cls.node.name}:
         body=[
             ast.Expr(ast.Constant(f"Blocking twin of :mod:`{cls.module}` (generated).")),
             ast.ImportFrom("__future__", [ast.alias("annotations")], 0),
-            *_imports(cls),
+            *_unique(imp for source in sources for imp in _imports(source)),
             *ast.parse(
                 "from collections.abc import Callable, Iterator\n"
                 "from functools import cached_property\n"
                 f"from {RUNTIME} import {RUNTIME_NAMES}\n"
-                f"from {cls.module} import {', '.join(_defined(cls))}\n"
+                + "".join(
+                    f"from {source.module} import {', '.join(names)}\n"
+                    for source, names in _defined_by(sources)
+                )
                 + "".join(f"from .{module} import {child}\n" for child, module in children.items())
             ).body,
             klass,
@@ -378,8 +435,8 @@ def generate() -> dict[Path, str]:
     files: dict[Path, str] = {}
     for cls, path in classes:
         children = {
-            sync_name(child): load(cls.module, child).output
-            for method in _methods(cls)
+            sync_name(child): load(owner.module, child).output
+            for owner, method in _methods(cls)
             if (child := _namespace(method)) is not None
         }
         files[OUTPUT / f"{cls.output}.py"] = render(cls, path, children)

@@ -20,6 +20,7 @@ from kard_async._client import (
 from kard_async._retry import RetryPolicy
 from kard_async._transport import ResponseInfo
 
+from .files import Files
 from .users import Users
 
 
@@ -109,6 +110,11 @@ class Kard:
     def users(self) -> Users:
         """Calls about one of your users: rewards, attributions."""
         return Users(self._handle, (*self._path, "users"))
+
+    @cached_property
+    def files(self) -> Files:
+        """The files Kard sends you (reconciliation reports): list, download, stream."""
+        return Files(self._handle, (*self._path, "files"))
 
     @property
     def base_url(self) -> str:
