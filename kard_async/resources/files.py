@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator, Callable
 from datetime import date, datetime, timedelta, timezone
@@ -112,10 +113,12 @@ class AsyncFiles(AsyncResource):
         connection is retried where it can be without repeating a byte already given;
         an expired URL is renewed first. Reconciliation files are gzipped JSONL: e.g.
         ``zlib.decompressobj(31)`` each chunk."""
-        async for chunk in _download.stream(
+        chunks = _download.stream(
             self._requester, file, lambda old: self._fresh(old, organization_id)
-        ):
-            yield chunk
+        )
+        async with contextlib.aclosing(chunks):  # a reader that stops early ends the download
+            async for chunk in chunks:
+                yield chunk
 
     async def _fresh(self, file: FileMetadata, organization_id: str | None) -> FileMetadata:
         """``file`` listed again, with a new download URL."""
