@@ -360,9 +360,9 @@ def _unique(imports: Iterable[ast.stmt]) -> list[ast.stmt]:
         names = [a for a in node.names if (a.asname or a.name) not in seen]
         seen.update(a.asname or a.name for a in names)
         if names:
-            node = copy.copy(node)
-            node.names = names
-            kept.append(node)
+            narrowed = copy.copy(node)
+            narrowed.names = names
+            kept.append(narrowed)
     return kept
 
 

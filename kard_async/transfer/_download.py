@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import os
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TypeVar
@@ -205,7 +205,7 @@ async def download(
 
 async def stream(
     requester: Requester, file: FileMetadata, refresh: Refresh
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     if not isinstance(file, FileMetadata):
         raise InvalidParameterError(
             "file", file, "must be a FileMetadata item from kard.files.list()"

@@ -87,6 +87,18 @@ def url_requests(emulator: KardEmulator) -> list[RecordedRequest]:
     return [r for r in emulator.requests if r.path.endswith("/transactions/uploads")]
 
 
+def pipe_of(data: bytes) -> tuple[io.FileIO, threading.Thread]:
+    """The read end of a pipe a thread fills with ``data``: readable once, not seekable."""
+    read, write = os.pipe()
+    writer = threading.Thread(target=lambda: (os.write(write, data), os.close(write)))
+    writer.start()
+    return open(read, "rb", buffering=0), writer
+
+
+def names_in(directory: Path) -> list[str]:
+    return sorted(path.name for path in directory.iterdir())
+
+
 def write_jsonl(path: Path, count: int) -> bytes:
     data = b"".join(encode_line(tx(n), n) for n in range(count))
     path.write_bytes(data)
@@ -184,7 +196,8 @@ async def test_transactions_are_written_as_gzipped_jsonl_and_checked_by_the_stor
         1,
     )
     assert part.upload_type == "incomingTransactionsFile"
-    assert result.ids == [part.upload_id] and result.lines == 500
+    assert result.ids == [part.upload_id]
+    assert result.lines == 500
     (stored,) = kard_emulator.received_files
     assert (stored.upload_id, stored.filename, stored.gzip) == (
         part.upload_id,
@@ -203,8 +216,10 @@ async def test_transactions_are_written_as_gzipped_jsonl_and_checked_by_the_stor
     (url_request,) = url_requests(kard_emulator)
     assert url_request.headers["X-Team"] == "payments"
     phases = [p.phase for p in seen]
-    assert "preparing" in phases and phases[-1] == "uploading"
-    assert seen[-1].bytes == seen[-1].total == part.bytes and seen[-1].sent == part.bytes
+    assert "preparing" in phases
+    assert phases[-1] == "uploading"
+    assert seen[-1].bytes == seen[-1].total == part.bytes
+    assert seen[-1].sent == part.bytes
 
 
 async def test_models_with_to_wire_are_written_by_the_same_line_writer(
@@ -223,7 +238,9 @@ async def test_models_with_to_wire_are_written_by_the_same_line_writer(
 
     result = await uploads.upload_file(items(), compress=False, filename="mixed.jsonl")
     (stored,) = kard_emulator.received_files
-    assert not stored.gzip and result.lines == 300 and stored.lines_accepted == 300
+    assert not stored.gzip
+    assert result.lines == 300
+    assert stored.lines_accepted == 300
     assert list(stored.transaction_ids or ()) == ids(300)
 
 
@@ -249,11 +266,15 @@ async def test_a_jsonl_file_is_gzipped_or_sent_as_is(
     data = write_jsonl(tmp_path / "daily.jsonl", 250)
     gzipped = await uploads.upload_file(str(tmp_path / "daily.jsonl"))
     plain = await uploads.upload_file(tmp_path / "daily.jsonl", compress=False)
-    assert gzipped.filenames == ["daily.jsonl.gz"] and plain.filenames == ["daily.jsonl"]
+    assert gzipped.filenames == ["daily.jsonl.gz"]
+    assert plain.filenames == ["daily.jsonl"]
     assert gzipped.lines == plain.lines == 250
     first, second = kard_emulator.received_files
-    assert first.gzip and first.lines_accepted == 250 and first.size < len(data)
-    assert not second.gzip and second.sha256 == hashlib.sha256(data).hexdigest()
+    assert first.gzip
+    assert first.lines_accepted == 250
+    assert first.size < len(data)
+    assert not second.gzip
+    assert second.sha256 == hashlib.sha256(data).hexdigest()
 
 
 async def test_binary_file_objects_seekable_or_not(
@@ -262,10 +283,8 @@ async def test_binary_file_objects_seekable_or_not(
     data = b"".join(encode_line(tx(n)) for n in range(100))
     await uploads.upload_file(io.BytesIO(data), compress=False, filename="a.jsonl")
     await uploads.upload_file(io.BytesIO(gzip.compress(data)), filename="b.jsonl.gz")
-    read, write = os.pipe()
-    writer = threading.Thread(target=lambda: (os.write(write, data), os.close(write)))
-    writer.start()
-    with open(read, "rb", buffering=0) as pipe:
+    pipe, writer = pipe_of(data)
+    with pipe:
         result = await uploads.upload_file(pipe, filename="c.jsonl.gz")
     writer.join()
     assert result.lines == 100
@@ -288,7 +307,8 @@ async def test_a_drop_mid_put_is_retried_from_the_first_byte(
     (part,) = result.parts
     assert part.attempts == 2
     (stored,) = kard_emulator.received_files
-    assert stored.size == part.bytes and list(stored.transaction_ids or ()) == ids(3000)
+    assert stored.size == part.bytes
+    assert list(stored.transaction_ids or ()) == ids(3000)
 
 
 async def test_a_pipe_is_spooled_so_a_failed_put_can_be_repeated(
@@ -296,13 +316,12 @@ async def test_a_pipe_is_spooled_so_a_failed_put_can_be_repeated(
 ) -> None:
     kard_emulator.inject(Fault(kind="status", status=500, method="PUT", path=STORE))
     data = b"".join(encode_line(tx(n)) for n in range(1000))
-    read, write = os.pipe()
-    writer = threading.Thread(target=lambda: (os.write(write, data), os.close(write)))
-    writer.start()
-    with open(read, "rb", buffering=0) as pipe:
+    pipe, writer = pipe_of(data)
+    with pipe:
         result = await uploads.upload_file(pipe, compress=False, filename="piped.jsonl")
     writer.join()
-    assert len(puts(kard_emulator)) == 2 and result.parts[0].attempts == 2
+    assert len(puts(kard_emulator)) == 2
+    assert result.parts[0].attempts == 2
     (stored,) = kard_emulator.received_files
     assert stored.sha256 == hashlib.sha256(data).hexdigest()
 
@@ -316,12 +335,16 @@ async def test_a_put_that_keeps_failing_reports_what_did_not_get_through(
     with pytest.raises(FileUploadError) as caught:
         await uploads_of(kard).upload_file([tx(n) for n in range(10)], filename="f.jsonl.gz")
     error = caught.value
-    assert error.uploaded == () and error.failed_filename == "f.jsonl.gz"
-    assert error.resume_from == 0 and error.outcome_unknown
-    assert "HTTP 500 InternalError" in str(error) and "nothing was uploaded" in str(error)
+    assert error.uploaded == ()
+    assert error.failed_filename == "f.jsonl.gz"
+    assert error.resume_from == 0
+    assert error.outcome_unknown
+    assert "HTTP 500 InternalError" in str(error)
+    assert "nothing was uploaded" in str(error)
     assert len(puts(kard_emulator)) == 2
     # The URL's signature appears nowhere: not in the error, not in the retry log.
-    assert "X-Amz-Signature" not in str(error) and "X-Amz" not in caplog.text
+    assert "X-Amz-Signature" not in str(error)
+    assert "X-Amz" not in caplog.text
     assert "/kard-files/uploads/" in caplog.text
 
 
@@ -331,8 +354,10 @@ async def test_the_store_refusing_for_another_reason_is_not_retried(
     kard_emulator.max_upload_bytes = 1000
     with pytest.raises(FileUploadError) as caught:
         await uploads.upload_file([tx(n) for n in range(50)], compress=False, filename="big.jsonl")
-    assert "EntityTooLarge" in str(caught.value) and not caught.value.outcome_unknown
-    assert len(puts(kard_emulator)) == 1 and not kard_emulator.received_files
+    assert "EntityTooLarge" in str(caught.value)
+    assert not caught.value.outcome_unknown
+    assert len(puts(kard_emulator)) == 1
+    assert not kard_emulator.received_files
 
 
 async def test_an_expired_url_is_replaced_before_it_is_used(
@@ -346,7 +371,8 @@ async def test_an_expired_url_is_replaced_before_it_is_used(
 
     kard = make_kard(on_response=renew)
     result = await uploads_of(kard).upload_file([tx(1)], filename="one.jsonl.gz")
-    assert len(url_requests(kard_emulator)) == 2 and len(puts(kard_emulator)) == 1
+    assert len(url_requests(kard_emulator)) == 2
+    assert len(puts(kard_emulator)) == 1
     assert kard_emulator.received_files[0].upload_id == result.ids[0]
 
 
@@ -365,14 +391,15 @@ async def test_a_url_the_store_refuses_as_expired_is_replaced(
     assert first.path != second.path  # a new upload session, a new URL
     assert len(url_requests(kard_emulator)) == 2
     (stored,) = kard_emulator.received_files
-    assert stored.upload_id == result.ids[0] and stored.lines_accepted == 2
+    assert stored.upload_id == result.ids[0]
+    assert stored.lines_accepted == 2
 
 
 async def test_urls_that_keep_expiring_end_the_upload(
     uploads: AsyncTransactionFiles, kard_emulator: KardEmulator
 ) -> None:
     kard_emulator.upload_url_ttl = 0
-    with pytest.raises(FileUploadError, match="expired .* 4 times in a row"):
+    with pytest.raises(FileUploadError, match=r"expired .* 4 times in a row"):
         await uploads.upload_file([tx(1)], filename="one.jsonl.gz")
     assert not puts(kard_emulator)
 
@@ -392,21 +419,26 @@ async def test_the_store_refuses_tampered_and_expired_urls_like_s3(
 
         for target in (tampered, other_file):
             status, text = await put(target)
-            assert status == 403 and "<Code>SignatureDoesNotMatch</Code>" in text
+            assert status == 403
+            assert "<Code>SignatureDoesNotMatch</Code>" in text
         status, text = await put(url.url, **{"Content-Type": "application/json"})
-        assert status == 403 and "SignatureDoesNotMatch" in text  # a header it was not signed for
+        assert status == 403
+        assert "SignatureDoesNotMatch" in text  # a header it was not signed for
         status, text = await put(url.url, Authorization="Bearer x")
-        assert status == 400 and "InvalidArgument" in text
+        assert status == 400
+        assert "InvalidArgument" in text
         kard_emulator.clock_skew = 901.0
         status, text = await put(url.url)
-        assert status == 403 and "<Message>Request has expired</Message>" in text
+        assert status == 403
+        assert "<Message>Request has expired</Message>" in text
         kard_emulator.clock_skew = 0.0
 
         async def chunks() -> AsyncIterator[bytes]:
             yield body
 
         async with session.put(url.url, data=chunks()) as response:  # chunked
-            assert response.status == 501 and "Transfer-Encoding" in await response.text()
+            assert response.status == 501
+            assert "Transfer-Encoding" in await response.text()
         assert not kard_emulator.received_files
         status, _ = await put(url.url)
         assert status == 200
@@ -441,10 +473,11 @@ async def test_rollover_past_a_small_part_limit_reports_every_part(
     assert count >= 3
     assert result.filenames == ["day.jsonl.gz"] + [f"day-{n:04d}.jsonl.gz" for n in range(1, count)]
     assert all(part.bytes <= 8_000 for part in result.parts)
-    assert len(set(result.ids)) == count and result.lines == 2000
+    assert len(set(result.ids)) == count
+    assert result.lines == 2000
     starts = [part.first_line for part in result.parts]
     assert starts[0] == 0
-    for before, part in zip(result.parts, result.parts[1:]):
+    for before, part in zip(result.parts, result.parts[1:], strict=False):
         assert part.first_line == (before.first_line or 0) + (before.lines or 0)
     stored = kard_emulator.received_files
     assert [f.filename for f in stored] == result.filenames
@@ -481,9 +514,8 @@ async def test_a_bad_item_after_a_part_was_uploaded(
         await uploads.upload_file(items(), filename="d.jsonl.gz", max_part_bytes=8_000)
     assert isinstance(caught.value.__cause__, InvalidParameterError)
     assert caught.value.__cause__.parameter == "items[1500].id"
-    assert caught.value.uploaded and caught.value.resume_from == sum(
-        part.lines or 0 for part in caught.value.uploaded
-    )
+    assert caught.value.uploaded
+    assert caught.value.resume_from == sum(part.lines or 0 for part in caught.value.uploaded)
 
 
 # --- input checked before anything is sent ---
@@ -523,7 +555,8 @@ async def test_bad_input_is_refused_before_anything_is_sent(
     with pytest.raises(InvalidParameterError, match=message) as caught:
         await uploads.upload_file(source, **kwargs)
     assert caught.value.parameter == parameter
-    assert not url_requests(kard_emulator) and not puts(kard_emulator)
+    assert not url_requests(kard_emulator)
+    assert not puts(kard_emulator)
 
 
 async def test_bad_paths_are_refused_before_anything_is_sent(
@@ -600,15 +633,20 @@ async def test_list_pages_through_every_file_newest_first(
 ) -> None:
     expected = sorted(in_window(), key=lambda f: (f.sent_at, f.id), reverse=True)
     page = await kard.files.list(page_size=7)
-    assert len(page.data) == 7 and page.meta.page_size == 7 and page.meta.has_next_page
-    assert page.has_next_page() and page.next_cursor
+    assert len(page.data) == 7
+    assert page.meta.page_size == 7
+    assert page.meta.has_next_page
+    assert page.has_next_page()
+    assert page.next_cursor
     items = [item async for item in kard.files.list(page_size=7)]
     assert [item.id for item in items] == [f.id for f in expected]
     first = items[0]
     assert isinstance(first, FileMetadata)
-    assert first.file_name == expected[0].file_name and first.sent_at == expected[0].sent_at
+    assert first.file_name == expected[0].file_name
+    assert first.sent_at == expected[0].sent_at
     assert first.last_modified > first.sent_at
-    assert first.period_start is not None and first.period_end is not None
+    assert first.period_start is not None
+    assert first.period_end is not None
     assert first.download_url.startswith("http://127.0.0.1:")
     assert "X-Amz-Signature" not in repr(first)
     pages = [r for r in kard_emulator.requests if r.path.endswith("/files/metadata")]
@@ -637,7 +675,8 @@ async def test_list_filters_on_the_wire(kard: AsyncKard, kard_emulator: KardEmul
             sort="sentDate",
         )
     ]
-    assert len(monthly) == 3 and monthly[0].sent_at < monthly[-1].sent_at
+    assert len(monthly) == 3
+    assert monthly[0].sent_at < monthly[-1].sent_at
     assert {item.type for item in monthly} == {"monthlyReconciliationFile"}
 
 
@@ -695,9 +734,7 @@ async def test_download_to_a_directory_or_a_path(
     assert seen[-1].bytes == seen[-1].total == len(content_of(file))
     other = await kard.files.download(file, tmp_path / "renamed.jsonl.gz")
     assert other.read_bytes() == content_of(file)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        [file.file_name, "renamed.jsonl.gz"]
-    )
+    assert names_in(tmp_path) == sorted([file.file_name, "renamed.jsonl.gz"])
     (get, _) = store_gets(kard_emulator)
     assert "Authorization" not in get.headers
 
@@ -719,9 +756,9 @@ async def test_a_failed_download_leaves_nothing_behind(
     file = await latest(kard)
     (tmp_path / file.file_name).write_bytes(b"previous")
     kard_emulator.inject(Fault(kind="truncate", method="GET", path=STORE))
-    with pytest.raises(Exception, match="connection failed|received"):
+    with pytest.raises(Exception, match=r"connection failed|received"):
         await kard.files.download(file, tmp_path)
-    assert [p.name for p in tmp_path.iterdir()] == [file.file_name]  # no temporary file
+    assert names_in(tmp_path) == [file.file_name]  # no temporary file
     assert (tmp_path / file.file_name).read_bytes() == b"previous"  # untouched
 
 
@@ -739,7 +776,8 @@ async def test_an_expired_download_url_is_renewed(
     path = await kard.files.download(file, tmp_path)
     assert path.read_bytes() == content_of(file)
     listings = [r for r in kard_emulator.requests if r.path.endswith("/files/metadata")]
-    assert len(listings) == 2 and len(store_gets(kard_emulator)) == 1
+    assert len(listings) == 2
+    assert len(store_gets(kard_emulator)) == 1
     assert "filter[fileType]=monthlyReconciliationFile" in listings[1].query_string
 
 
@@ -772,7 +810,7 @@ async def test_a_download_refused_for_another_reason(
     with pytest.raises(FileDownloadError, match="SignatureDoesNotMatch") as caught:
         await kard.files.download(forged, tmp_path)
     assert "X-Amz-Signature" not in str(caught.value)
-    assert not list(tmp_path.iterdir())
+    assert not names_in(tmp_path)
 
 
 async def test_stream_gives_the_bytes_once_even_across_a_retry(
@@ -781,7 +819,8 @@ async def test_stream_gives_the_bytes_once_even_across_a_retry(
     file = await latest(kard)
     kard_emulator.inject(Fault(kind="truncate", method="GET", path=STORE))
     chunks = [chunk async for chunk in kard.files.stream(file)]
-    assert len(chunks) > 1 and b"".join(chunks) == content_of(file)
+    assert len(chunks) > 1
+    assert b"".join(chunks) == content_of(file)
     inflate = zlib.decompressobj(31)
     lines = sum(inflate.decompress(chunk).count(b"\n") for chunk in chunks)
     assert lines == 20_000
