@@ -24,7 +24,6 @@ TOOL = ROOT / "tools" / "sdk_operations.py"
 PENDING = frozenset(
     {
         "auth.get_token",
-        "files.get_metadata",
         "notifications.subscriptions.create",
         "notifications.subscriptions.get",
         "notifications.subscriptions.update",

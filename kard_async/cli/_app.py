@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from .._errors import InvalidParameterError, KardError
 from .._version import __version__
-from . import _demo, _lookup, _serve, _upload, _webhooks
+from . import _demo, _files, _lookup, _serve, _upload, _webhooks
 from ._settings import UsageError
 
 EPILOG = """\
@@ -20,6 +20,8 @@ examples:
   kard-async offers user-123 --category "Food & Beverage" --json
   kard-async attributions upload events.jsonl
   kard-async webhooks listen --port 8000   # verify and print Kard's notifications
+  kard-async transactions upload-file daily.jsonl   # a daily transaction file
+  kard-async files download --latest .     # the latest reconciliation file
 
 Run `kard-async COMMAND --help` for a command's options and examples.
 Exit status: 0 on success, 1 when the work failed (or some events were not accepted),
@@ -52,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     _upload.add_parser(attribution_commands)
     attributions.set_defaults(usage=attributions)
     _webhooks.add_parser(commands)
+    _files.add_parsers(commands)  # transactions upload-file, files list|download
     return parser
 
 

@@ -157,8 +157,8 @@ class _Upload:
                 self.store_error = error
                 raise
             lines = part.lines if part.lines is not None else body.lines
-            self._reporter.sent += body.size
             self._reporter.update(force=True, bytes=body.size, lines=lines)
+            self._reporter.sent += body.size
             return UploadedPart(
                 upload_id=url.upload.id,
                 filename=part.filename,
