@@ -61,6 +61,11 @@ class Profile:
     bulk_duration: float
     memory_events: int
     memory_users: int
+    # files (benchmarks/files.py)
+    upload_mb: int = 1000
+    gzip_events: int = 1_000_000
+    shard_events: int = 200_000
+    shard_users: int = 1_000
 
 
 FULL = Profile(
@@ -94,6 +99,10 @@ QUICK = Profile(
     bulk_duration=0.2,
     memory_events=100_000,
     memory_users=1_000,
+    upload_mb=64,
+    gzip_events=100_000,
+    shard_events=20_000,
+    shard_users=200,
 )
 TINY = Profile(
     name="tiny",
@@ -110,9 +119,13 @@ TINY = Profile(
     bulk_duration=0.0,
     memory_events=2_000,
     memory_users=20,
+    upload_mb=2,
+    gzip_events=2_000,
+    shard_events=800,
+    shard_users=20,
 )
 
-MEASURES = ("decode", "get", "bulk", "memory", "webhook")
+MEASURES = ("decode", "get", "bulk", "memory", "webhook", "files")
 
 
 @dataclass(frozen=True)
@@ -125,6 +138,7 @@ class Cell:
     args: tuple[str, ...]
     reps: int
     timeout: float
+    server_args: tuple[str, ...] = ()  # extra emulator options for the cell's group
 
 
 @dataclass
@@ -236,6 +250,27 @@ def plan(
                 for v in ("ours", "official", "pydantic")
             ]
         )
+    if "files" in measures:
+        skip = ("--skip-file-checks",)  # the emulator only counts bytes: the client is measured
+        upload = ("--measure", "upload", "--megabytes", str(p.upload_mb))
+        add(
+            [
+                Cell("upload", v, "benchmarks.files", (*upload, "--variant", v), p.reps, 900, skip)
+                for v in ("ours", "raw")
+            ]
+        )
+        gzip = ("--measure", "gzip", "--events", str(p.gzip_events))
+        add([Cell("gzip", "ours", "benchmarks.files", gzip, 1, 900, skip)])
+        shards = (
+            *("--measure", "sharded", "--events", str(p.shard_events)),
+            *("--users", str(p.shard_users)),
+        )
+        add(
+            [
+                Cell("sharded", v, "benchmarks.files", (*shards, "--variant", v), p.reps, 600)
+                for v in ("one", "four")
+            ]
+        )
     return groups
 
 
@@ -262,11 +297,11 @@ def cpu_plan(no_pin: bool) -> tuple[int | None, int | None, str]:
 
 
 @contextlib.contextmanager
-def emulator(python: str, cpu: int | None) -> Iterator[str]:
+def emulator(python: str, cpu: int | None, extra: Sequence[str] = ()) -> Iterator[str]:
     """The emulator in its own process (pinned to ``cpu``); yields its base URL."""
     # --cache-reads: the GET page is encoded once, so every variant meets the same server.
     command = [python, "-m", "kard_async.testing", "--port", "0", "--cache-reads"]
-    command += ["--max-recorded-requests", "100"]
+    command += ["--max-recorded-requests", "100", *extra]
     with tempfile.TemporaryFile(mode="w+") as log:
         proc = subprocess.Popen(
             command, cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=log, text=True
@@ -391,6 +426,10 @@ def _summary(measure: str, result: dict[str, Any]) -> str:
         return f"{result['rps']:,.1f} req/s, p99 {result['p99_ms']:.1f} ms"
     if measure == "memory":
         return f"{result['events_per_s']:,.0f} events/s, RSS +{result['rss_growth_mib']:.1f} MiB"
+    if measure == "upload":
+        return f"{result['mb_per_s']:,.0f} MB/s, RSS +{result['rss_growth_mib']:.1f} MiB"
+    if measure == "gzip":
+        return f"{result['events_per_s']:,.0f} events/s, stall {result['max_stall_ms']:.1f} ms"
     return f"{result['events_per_s']:,.0f} events/s"
 
 
@@ -408,7 +447,7 @@ def execute(
     so bulk groups would otherwise grow it); its cells run interleaved, rep by rep."""
     body = workdir / "page.json"
     for group in groups:
-        with emulator(python, server_cpu) as base_url:
+        with emulator(python, server_cpu, group[0].server_args) as base_url:
             if not run.page:
                 run.page = fetch_page(base_url, body)
             reps = max(cell.reps for cell in group)

@@ -42,6 +42,9 @@ SHORT = {
     "bulk-one": "bulk, one user",
     "memory": "memory run",
     "webhook": "webhook",
+    "upload": "file upload",
+    "gzip": "JSONL + gzip",
+    "sharded": "sharded uploads",
 }
 GET_ORDER = ("ours", "ours-sync", "minimal", "raw", "official-async", "official-sync")
 BULK_ORDER = ("ours", "minimal", "raw", "official-async")
@@ -503,7 +506,9 @@ def sections(outcomes: dict[tuple[str, str], Outcome]) -> list[Section]:
         _memory(outcomes),
         _webhook(outcomes),
     ]
-    return [s for s in found if s is not None]
+    from ._files_report import files_sections  # it imports this module's helpers
+
+    return [s for s in found if s is not None] + files_sections(outcomes)
 
 
 # --- machine ---

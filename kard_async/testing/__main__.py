@@ -57,6 +57,19 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         metavar="N",
         help="keep only the last N requests in memory (default %(default)s)",
     )
+    parser.add_argument(
+        "--max-upload-bytes",
+        type=int,
+        default=None,
+        metavar="N",
+        help="largest daily transaction file a PUT may carry (default 5,000,000,000)",
+    )
+    parser.add_argument(
+        "--skip-file-checks",
+        action="store_true",
+        help="only count the bytes of received files, without decompressing or checking "
+        "their lines (for upload throughput benchmarks)",
+    )
     return parser
 
 
@@ -69,8 +82,13 @@ def main(argv: list[str] | None = None) -> int:
             faults.append(Fault.parse(spec))
         except ValueError as exc:
             parser.error(f"--fault {spec!r}: {exc}")
+    files: dict[str, object] = {"process_files": not args.skip_file_checks}
+    if args.max_upload_bytes is not None:
+        files["max_upload_bytes"] = args.max_upload_bytes
     emulator = KardEmulator(
-        token_ttl=args.token_ttl, max_recorded_requests=args.max_recorded_requests
+        token_ttl=args.token_ttl,
+        max_recorded_requests=args.max_recorded_requests,
+        **files,  # type: ignore[arg-type]
     )
     for fault in faults:
         emulator.inject(fault)

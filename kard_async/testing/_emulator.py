@@ -61,7 +61,7 @@ class KardEmulator:
     presigned URLs (900 and 1800 s), ``clock_skew`` seconds are added to the store's clock
     when it checks a URL's expiry (a store that thinks it is later refuses URLs as
     expired), ``max_upload_bytes`` is the largest file a PUT may carry, and
-    ``process_files=False`` only counts and hashes received files instead of checking
+    ``process_files=False`` only counts the bytes of received files instead of checking
     their lines (for throughput benchmarks). ``reset()`` restores all of them.
     """
 
