@@ -44,8 +44,9 @@ class FileBody:
 
     Each ``open()`` (one per attempt) first checks the file still has the size it had, so
     that a retry never sends a body that does not match its ``Content-Length``. The
-    ``listener`` hears of every attempt and chunk; ``attempts`` counts the opens.
-    ``count_lines`` counts the lines of the last attempt (in ``lines``).
+    ``listener`` hears of every attempt and chunk; ``attempts`` counts the opens. The
+    bytes are not looked at: counting lines alone costs a quarter of the throughput on one
+    core, and a file sent as is is Kard's to read.
     """
 
     def __init__(
@@ -56,7 +57,6 @@ class FileBody:
         *,
         name: str,
         listener: BodyListener | None = None,
-        count_lines: bool = False,
     ) -> None:
         self._file = file
         self._offset = offset
@@ -64,9 +64,7 @@ class FileBody:
         self._name = name
         self._file_size = _current_size(file)
         self._listener = listener
-        self._count_lines = count_lines
         self.attempts = 0
-        self.lines: int | None = None
 
     @property
     def size(self) -> int:
@@ -86,7 +84,6 @@ class FileBody:
 
     async def _chunks(self) -> AsyncIterator[bytes]:
         position, end = self._offset, self._offset + self._size
-        lines = 0
         while position < end:
             chunk = await anyio.to_thread.run_sync(
                 _read_at, self._file, position, min(CHUNK, end - position)
@@ -97,10 +94,6 @@ class FileBody:
                     f"{self._size:,} bytes while it was being uploaded"
                 )
             position += len(chunk)
-            if self._count_lines:
-                lines += chunk.count(b"\n")
-                if position == end:  # before the last yield: aiohttp may not ask for more
-                    self.lines = lines + (0 if chunk.endswith(b"\n") else 1)
             if self._listener is not None:
                 self._listener.chunk(len(chunk))
             yield chunk

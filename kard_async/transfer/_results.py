@@ -11,9 +11,9 @@ from .._errors import KardError
 @dataclass(frozen=True)
 class UploadedPart:
     """One file stored by Kard: its upload session ``upload_id``, ``filename``, the
-    ``bytes`` sent, and the ``lines`` (transactions) it holds when known (a ``.jsonl.gz``
-    sent as is is not read). ``first_line`` is the 0-based index of its first line in the
-    whole input, when known."""
+    ``bytes`` sent, and the ``lines`` (transactions) it holds when known: a file sent as
+    is (``.jsonl.gz``, or ``.jsonl`` with ``compress=False``) is not read. ``first_line``
+    is the 0-based index of its first line in the whole input, when known."""
 
     upload_id: str
     filename: str

@@ -200,7 +200,7 @@ async def _plan_path(path: str, compress: bool, filename: str | None, spool: _Sp
         _check_size(path, size, spool.limit)
 
         def direct(prepared: OnPrepared, listener: BodyListener) -> AsyncGenerator[Part, None]:
-            return _direct_part(lambda: open(path, "rb"), True, 0, size, name, not gzip, listener)
+            return _direct_part(lambda: open(path, "rb"), True, 0, size, name, listener)
 
         return Source(name, gzip, direct, path)
     name = _check_name(filename, _derived_name(base, True), True)
@@ -256,7 +256,7 @@ async def _plan_stream(
                 name,
                 gzip,
                 lambda prepared, listener: _direct_part(
-                    lambda: stream, False, position, size, name, not gzip, listener
+                    lambda: stream, False, position, size, name, listener
                 ),
                 description,
             )
@@ -289,12 +289,11 @@ async def _direct_part(
     offset: int,
     size: int,
     name: str,
-    count_lines: bool,
     listener: BodyListener,
 ) -> AsyncGenerator[Part, None]:
     file = await anyio.to_thread.run_sync(opener)
     try:
-        body = FileBody(file, offset, size, name=name, listener=listener, count_lines=count_lines)
+        body = FileBody(file, offset, size, name=name, listener=listener)
         yield Part(0, name, body, None, 0, lambda: None)
     finally:
         if owned:

@@ -156,15 +156,14 @@ class _Upload:
             except APIConnectionError as error:
                 self.store_error = error
                 raise
-            lines = part.lines if part.lines is not None else body.lines
-            self._reporter.update(force=True, bytes=body.size, lines=lines)
+            self._reporter.update(force=True, bytes=body.size)
             self._reporter.sent += body.size
             return UploadedPart(
                 upload_id=url.upload.id,
                 filename=part.filename,
                 upload_type=url.upload.type,
                 bytes=body.size,
-                lines=lines,
+                lines=part.lines,
                 first_line=part.first_line,
                 attempts=body.attempts,
             )
