@@ -57,3 +57,7 @@ __all__ = [
     "WebhookSignatureError",
     "__version__",
 ]
+
+from .transfer import FileDownloadError, FileUploadError
+
+__all__ += ["FileDownloadError", "FileUploadError"]  # files

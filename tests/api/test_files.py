@@ -299,8 +299,9 @@ async def test_binary_file_objects_seekable_or_not(
 
 
 async def test_a_drop_mid_put_is_retried_from_the_first_byte(
-    uploads: AsyncTransactionFiles, kard_emulator: KardEmulator
+    uploads: AsyncTransactionFiles, kard_emulator: KardEmulator, caplog: Any
 ) -> None:
+    caplog.set_level(logging.DEBUG, logger="kard_async")
     kard_emulator.inject(Fault(kind="drop_mid_body", method="PUT", path=STORE))
     # A one-shot generator: spooled, so the retry can send the same bytes again.
     result = await uploads.upload_file((tx(n) for n in range(3000)), filename="x.jsonl.gz")
@@ -310,6 +311,9 @@ async def test_a_drop_mid_put_is_retried_from_the_first_byte(
     (stored,) = kard_emulator.received_files
     assert stored.size == part.bytes
     assert list(stored.transaction_ids or ()) == ids(3000)
+    # aiohttp names the URL in its message: the retry log shows its path, not its query.
+    assert "retrying PUT /kard-files/uploads/" in caplog.text
+    assert "X-Amz" not in caplog.text
 
 
 async def test_a_pipe_is_spooled_so_a_failed_put_can_be_repeated(
@@ -853,3 +857,17 @@ def test_the_blocking_client_lists_downloads_and_streams(
         path = kard.files.download(file, tmp_path)
         streamed = b"".join(kard.files.stream(file))
     assert path.read_bytes() == streamed == content_of(file)
+
+
+def test_connection_errors_never_show_a_url_query() -> None:
+    from kard_async._transport import _connection_error
+    from kard_async.transfer._presigned import IGNORE_BODY, presigned_call
+
+    url = "http://127.0.0.1:9/kard-files/uploads/o/u/f.jsonl.gz?X-Amz-Signature=abc123&X-Amz-Date=1"
+    call = presigned_call("PUT", url, IGNORE_BODY)
+    aiohttp_error = aiohttp.ClientOSError(32, f"Can not write request body for {url}")
+    error = _connection_error(call, aiohttp_error)
+    assert "abc123" not in str(error)
+    assert "X-Amz" not in str(error)
+    assert "http://127.0.0.1:9/kard-files/uploads/o/u/f.jsonl.gz" in str(error)
+    assert error.path == "/kard-files/uploads/o/u/f.jsonl.gz"
