@@ -71,6 +71,15 @@ def check_filename(parameter: str, value: object) -> str:
     return value
 
 
+def check_kind(value: object) -> str:
+    """``incoming``, ``historical``, or a file upload type (open: sent as given)."""
+    if not isinstance(value, str) or not value:
+        raise InvalidParameterError(
+            "kind", value, "must be 'incoming', 'historical' or a file upload type"
+        )
+    return value
+
+
 class FileUploadRequest(
     msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True, gc=False
 ):
@@ -84,10 +93,7 @@ class FileUploadRequest(
 
     def __post_init__(self) -> None:
         check_filename("filename", self.filename)
-        if not isinstance(self.kind, str) or not self.kind:
-            raise InvalidParameterError(
-                "kind", self.kind, "must be 'incoming', 'historical' or a file upload type"
-            )
+        check_kind(self.kind)
 
     @property
     def upload_type(self) -> str:

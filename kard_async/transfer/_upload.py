@@ -25,7 +25,13 @@ from .._query import path as url_path
 from .._requester import Requester
 from .._validate import require_int
 from ..models._base import decoder_for
-from ..models.files import FileUploadRequest, UploadKind, UploadUrl, encode_upload_requests
+from ..models.files import (
+    FileUploadRequest,
+    UploadKind,
+    UploadUrl,
+    check_kind,
+    encode_upload_requests,
+)
 from ._presigned import (
     IGNORE_BODY,
     Expiry,
@@ -90,6 +96,8 @@ class _Reporter:
         self._last = 0.0
         self.sent = 0  # bytes of the parts uploaded so far
         self.state = UploadProgress("preparing", 0, "", 0, None, None, 0, 0)
+        # What the caller's callback raised: the upload stops and raises it.
+        self.failure: BaseException | None = None
 
     def update(self, *, force: bool = False, **changes: Any) -> None:
         self.state = replace(self.state, sent=self.sent, **changes)
@@ -98,9 +106,15 @@ class _Reporter:
         now = time.monotonic()
         if force or now - self._last >= _PROGRESS_INTERVAL:
             self._last = now
-            self._callback(self.state)
+            try:
+                self._callback(self.state)
+            except Exception as error:
+                self._callback, self.failure = None, error
+                raise
 
     def opened(self, attempt: int) -> None:
+        if self.failure is not None:  # a retry after the callback raised: stop here
+            raise self.failure
         self.update(force=True, phase="uploading", bytes=0, attempt=attempt)
 
     def chunk(self, size: int) -> None:
@@ -195,6 +209,7 @@ async def upload_file(
     require_int("max_part_bytes", max_part_bytes, low=1, high=MAX_PART_BYTES)
     if on_progress is not None and not callable(on_progress):
         raise InvalidParameterError("on_progress", on_progress, "must be a callable")
+    check_kind(kind)
     if spool_dir is not None and not await anyio.to_thread.run_sync(os.path.isdir, spool_dir):
         raise InvalidParameterError("spool_dir", spool_dir, "must be an existing directory")
     requester = requester.derive(organization_id=requester.organization())
@@ -205,7 +220,6 @@ async def upload_file(
         max_part_bytes=max_part_bytes,
         spool_dir=spool_dir,
     )
-    FileUploadRequest(filename=checked.filename, kind=cast(UploadKind, kind))  # checks kind
     reporter = _Reporter(on_progress)
     upload = _Upload(requester, kind, reporter)
     uploaded: list[UploadedPart] = []
@@ -226,11 +240,13 @@ async def upload_file(
                     uploaded.append(await upload.put(part))
                 finally:
                     part.close()
-    except InvalidParameterError as error:
-        if not uploaded:  # nothing was sent: a plain argument error
+    except Exception as error:
+        if reporter.failure is not None:  # on_progress raised: that is the error
+            raise reporter.failure from None
+        if isinstance(error, InvalidParameterError) and not uploaded:
+            raise  # nothing was sent: a plain argument error
+        if not isinstance(error, (KardError, OSError)):
             raise
-        raise _failure(checked.description, uploaded, current, error, None) from error
-    except (KardError, OSError) as error:
         raise _failure(checked.description, uploaded, current, error, upload.store_error) from error
     return UploadResult(tuple(uploaded), time.monotonic() - started)
 

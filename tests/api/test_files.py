@@ -604,6 +604,23 @@ async def test_a_file_that_changes_while_it_is_sent_is_not_sent_again(
     assert not kard_emulator.received_files
 
 
+@pytest.mark.parametrize("phase", ["preparing", "uploading"])
+async def test_an_on_progress_that_raises_stops_the_upload_with_its_error(
+    uploads: AsyncTransactionFiles, kard_emulator: KardEmulator, phase: str
+) -> None:
+    class Stop(Exception):
+        pass
+
+    def on_progress(progress: UploadProgress) -> None:
+        if progress.phase == phase:
+            raise Stop(phase)
+
+    with pytest.raises(Stop, match=phase):
+        await uploads.upload_file([tx(n) for n in range(100)], on_progress=on_progress)
+    assert not kard_emulator.received_files
+    assert len(puts(kard_emulator)) <= 1  # never retried
+
+
 async def test_the_event_loop_keeps_running_during_an_upload(
     uploads: AsyncTransactionFiles, kard_emulator: KardEmulator
 ) -> None:
