@@ -163,10 +163,11 @@ def _sharded(outcomes: dict[tuple[str, str], Outcome]) -> Section | None:
         "events/s counts the wall time of the whole run, process start-up included; the "
         "next column is the slowest process's upload alone. Each process reads the same "
         "input and sends only its users' events (Shard.select).",
-        "On a 2-core machine that also runs the emulator (one process, one core), 4 client "
-        "processes share the second core and the emulator is the ceiling: the point shown "
-        "here is exact-once accounting at scale (tests/test_sharding.py), and the speed-up "
-        "needs cores (and a server) to spread over.",
+        "On a 2-core machine that also runs the emulator (one process), 4 client processes "
+        "(not pinned) and the emulator share two cores, each process encodes the whole "
+        "input to pick its share, and the single-process emulator is the ceiling: what this "
+        "run shows is exact-once accounting (tests/test_sharding.py); the speed-up needs "
+        "cores, and a server, to spread over.",
         *_collect_notes(present, lambda v: LABELS[v]),
     ]
     if one and four:
