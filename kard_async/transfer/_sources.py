@@ -25,7 +25,7 @@ from collections.abc import (
 )
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import anyio.to_thread
 
@@ -129,30 +129,30 @@ async def plan(
     spool_dir: str | None,
 ) -> Source:
     """Check ``source`` and the arguments that go with it; nothing is sent yet."""
+    spool = _Spool(max_part_bytes, spool_dir)
     if isinstance(source, (str, os.PathLike)):
-        spool = _Spool(max_part_bytes, spool_dir)
         return await _plan_path(os.fsdecode(source), compress, filename, spool)
     if isinstance(source, (bytes, bytearray, memoryview)):
         raise InvalidParameterError(
             "source",
             f"<{len(source)} bytes>",
-            "pass a path, a binary file (e.g. "
-            "io.BytesIO(data)) or an iterable of transactions, not bytes",
+            "pass a path, a binary file (e.g. io.BytesIO(data)) or an iterable of "
+            "transactions, not bytes",
         )
     if isinstance(source, io.TextIOBase):
         raise InvalidParameterError(
             "source", source, "is a text stream: open the file in binary mode ('rb')"
         )
     if callable(getattr(source, "read", None)):
-        return await _plan_stream(source, compress, filename, _Spool(max_part_bytes, spool_dir))  # type: ignore[arg-type]
+        return await _plan_stream(cast(IO[bytes], source), compress, filename, spool)
     if isinstance(source, Mapping):
         raise InvalidParameterError(
             "source", source, "is one mapping: pass an iterable of transactions (e.g. [item])"
         )
     if isinstance(source, AsyncIterable):
-        blocks: Callable[[], Blocks] = lambda: _async_item_blocks(source)  # noqa: E731
+        blocks: Blocks = _async_item_blocks(source)
     elif isinstance(source, Iterable):
-        blocks = lambda: _item_blocks(source)  # noqa: E731
+        blocks = _item_blocks(source)
     else:
         raise InvalidParameterError(
             "source",
@@ -165,7 +165,7 @@ async def plan(
         name,
         compress,
         lambda prepared, listener: _spooled_parts(
-            blocks(), name, compress, _Spool(max_part_bytes, spool_dir), prepared, listener
+            blocks, name, compress, spool, prepared, listener
         ),
         "the transactions",
     )
