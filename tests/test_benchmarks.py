@@ -283,6 +283,9 @@ def test_plan_interleaves_and_filters() -> None:
         "bulk-one",
         "memory",
         "webhook",
+        "upload",
+        "gzip",
+        "sharded",
     ]
     assert {c.variant for c in groups[1]} == {
         "ours",
