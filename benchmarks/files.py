@@ -6,7 +6,7 @@ Measures (``--measure``):
   ``--variant ours`` (``upload_file(path, compress=False)``) against ``--variant raw``
   (aiohttp PUTting the same open file, with the URL asked for by hand); MB/s, and the
   resident set's growth during the upload (sampled every 5 ms).
-* ``gzip``: ``--events`` transactions from a generator, written as JSONL and gzipped on
+* ``gzip``: ``--events`` ``Transaction`` models from a generator, written as JSONL and gzipped on
   the fly (then sent): events/s, uncompressed MB/s, the compression ratio, and the event
   loop's longest stall meanwhile; plus zlib levels 1, 6 and 9 on the same lines, to show
   why level 1.
@@ -30,13 +30,14 @@ import threading
 import time
 import zlib
 from collections.abc import Iterator, Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
 from kard_async import AsyncKard
-from kard_async.models import OfferAttribution
+from kard_async.models import Merchant, OfferAttribution, Transaction
 from kard_async.sharding import Shard, run_sharded
 from kard_async.testing import TEST_CLIENT_ID, TEST_CLIENT_SECRET, TEST_ORGANIZATION_ID
 from kard_async.transfer._parts import GZIP_LEVEL
@@ -62,37 +63,38 @@ def client(base_url: str) -> AsyncKard:
     )
 
 
-def transaction(n: int) -> dict[str, Any]:
-    """A realistic ``transaction`` item in wire form (about 480 bytes of JSON)."""
-    return {
-        "type": "transaction",
-        "id": f"bench-txn-{n:09d}",
-        "attributes": {
-            "userId": f"user-{n % 50_000:06d}",
-            "transactionId": f"bench-txn-{n:09d}",
-            "amount": 500 + n % 20_000,
-            "status": "SETTLED",
-            "currency": "USD",
-            "description": f"POS PURCHASE MERCHANT {n % 997:03d} PHILADELPHIA PA",
-            "direction": "DEBIT",
-            "paymentType": "CARD",
-            "cardBIN": "412345",
-            "cardLastFour": f"{n % 10_000:04d}",
-            "authorizationDate": "2025-01-30T18:21:07Z",
-            "settledDate": "2025-01-31T04:00:00Z",
-            "mcc": "5812",
-            "merchant": {
-                "name": f"Merchant {n % 997:03d}",
-                "id": f"{400_000_000_000_000 + n % 997}",
-                "addrCity": "Philadelphia",
-                "addrState": "PA",
-                "addrZipcode": "19107",
-            },
-        },
-    }
+AUTHORIZED = datetime(2025, 1, 30, 18, 21, 7, tzinfo=timezone.utc)
+SETTLED = datetime(2025, 1, 31, 4, 0, tzinfo=timezone.utc)
 
 
-def transactions(count: int) -> Iterator[dict[str, Any]]:
+def transaction(n: int) -> Transaction:
+    """A realistic transaction, built (and so checked) as a caller would (about 530 bytes
+    of JSON)."""
+    return Transaction(
+        id=f"bench-txn-{n:09d}",
+        user_id=f"user-{n % 50_000:06d}",
+        transaction_id=f"bench-txn-{n:09d}",
+        amount=500 + n % 20_000,
+        status="SETTLED",
+        currency="USD",
+        description=f"POS PURCHASE MERCHANT {n % 997:03d} PHILADELPHIA PA",
+        direction="DEBIT",
+        card_bin="412345",
+        card_last_four=f"{n % 10_000:04d}",
+        authorization_date=AUTHORIZED,
+        settled_date=SETTLED,
+        mcc="5812",
+        merchant=Merchant(
+            name=f"Merchant {n % 997:03d}",
+            id=f"{400_000_000_000_000 + n % 997}",
+            addr_city="Philadelphia",
+            addr_state="PA",
+            addr_zipcode="19107",
+        ),
+    )
+
+
+def transactions(count: int) -> Iterator[Transaction]:
     return (transaction(n) for n in range(count))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,15 @@ def test_help_has_examples(command: list[str], capsys: pytest.CaptureFixture[str
         main([*command, "--help"])
     assert done.value.code == 0
     assert "example" in capsys.readouterr().out
+
+
+def test_one_transactions_group_holds_upload_and_upload_file(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["transactions"]) == 2  # no subcommand: the group's own help
+    listed = capsys.readouterr().err
+    commands = re.findall(r"^    (\S+)", listed, re.MULTILINE)
+    assert commands == ["upload", "upload-file"]
 
 
 def test_upload_file_gzips_a_jsonl_file_with_byte_progress(

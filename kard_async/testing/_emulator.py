@@ -211,13 +211,10 @@ class KardEmulator:
 
     @property
     def received_files(self) -> list[ReceivedFile]:
-        """Daily transaction files stored (by upload URL, in the order first received)."""
+        """Daily transaction files stored (by upload URL, in the order first received).
+        Each is answered as Kard does: a ``fileProcessingResult`` notification whose
+        ``downloadUrl`` serves the file's result (a summary and its rejected lines)."""
         return self._store.files
-
-    def on_file_processed(self, file: ReceivedFile) -> None:
-        """Called once a received file has been checked and recorded. A no-op: override it
-        (or assign a function) to observe files. This is where the emulator will send the
-        ``fileProcessingResult`` webhook Kard sends once it has processed a file."""
 
     def _reset_file_settings(self) -> None:
         self.upload_url_ttl = 900.0

@@ -10,7 +10,8 @@ AccessDenied "Request has expired"), a chunked upload (501), one without Content
 
 A received file is read as it arrives (never held whole), decompressed when gzipped, and
 each line checked (``_transaction_lines``); the outcome is recorded as a
-:class:`~kard_async.testing.ReceivedFile` and handed to ``KardEmulator.on_file_processed``.
+:class:`~kard_async.testing.ReceivedFile`, and its result sent back as Kard does: a result
+file under ``results/`` and a ``fileProcessingResult`` notification (``_file_results``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from xml.sax.saxutils import escape
 
 from aiohttp import web
 
+from ._file_results import notify_processed, result_content
 from ._records import ReceivedFile, RecordedRequest
 from ._transaction_lines import check_line
 
@@ -138,6 +140,10 @@ class ObjectStore:
         with self._lock:
             self._files.pop(key, None)  # a file stored again moves to the end
             self._files[key] = record
+
+    def received(self, key: tuple[str, ...]) -> ReceivedFile | None:
+        with self._lock:
+            return self._files.get(key)
 
     @property
     def files(self) -> list[ReceivedFile]:
@@ -377,7 +383,7 @@ async def put_object(emulator: KardEmulator, request: web.Request) -> web.Stream
         error=check.error,
     )
     store.store(_key(request), record)
-    emulator.on_file_processed(record)
+    notify_processed(emulator, request.host, record)
     return web.Response(status=200, headers={"ETag": f'"{check.sha256[:32]}"'})
 
 
@@ -388,7 +394,8 @@ async def get_object(emulator: KardEmulator, request: web.Request) -> web.Stream
     refused = emulator._store.check("GET", raw_path, query, time.time() + emulator.clock_skew)
     if refused is not None:
         return refused
-    body = report_content(_key(request))
+    key = _key(request)
+    body = report_content(key) or result_content(emulator._store, key)
     if body is None:
         return s3_error(404, "NoSuchKey", "The specified key does not exist.")
     fault, delay = emulator._select_fault("GET", request.path)

@@ -11,7 +11,8 @@ If Kard documents another shape, this module is what changes.
 An item is either a model with ``to_wire()`` (``Transaction``, ``CoreTransaction``) or a
 mapping already in wire form. Structure is checked (an object with a non-empty string
 ``type`` and ``id`` and an ``attributes`` object); the attributes themselves are the
-model's job, or the server's.
+model's job, or the server's. A ``Transaction`` / ``CoreTransaction`` was checked when it
+was built: its line is its ``to_json()``, the bytes ``POST .../transactions`` sends for it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any, Protocol, Union
 import msgspec
 
 from .._errors import InvalidParameterError
+from ..models.transactions import CoreTransaction, Transaction
 
 __all__ = ["LineItem", "WireItem", "append_line", "encode_line"]
 
@@ -65,6 +67,11 @@ def _wire(item: object, index: int) -> Mapping[str, Any]:
 
 def append_line(buffer: bytearray, item: object, index: int) -> None:
     """Append ``item``'s line (with its ``\\n``) to ``buffer``; ``index`` names it in errors."""
+    if isinstance(item, (Transaction, CoreTransaction)):
+        # One C-level encode, where to_wire() would decode that JSON to encode it again.
+        buffer += item.to_json()
+        buffer += b"\n"
+        return
     wire = _wire(item, index)
     end = len(buffer)
     try:
