@@ -64,6 +64,11 @@ class Profile:
     tx_events: int = 100_000
     tx_users: int = 1_000
     tx_memory_events: int = 1_000_000
+    # files (benchmarks/files.py)
+    upload_mb: int = 1000
+    gzip_events: int = 1_000_000
+    shard_events: int = 200_000
+    shard_users: int = 1_000
 
 
 FULL = Profile(
@@ -100,6 +105,10 @@ QUICK = Profile(
     tx_events=10_000,
     tx_users=100,
     tx_memory_events=100_000,
+    upload_mb=64,
+    gzip_events=100_000,
+    shard_events=20_000,
+    shard_users=200,
 )
 TINY = Profile(
     name="tiny",
@@ -119,6 +128,10 @@ TINY = Profile(
     tx_events=1_000,
     tx_users=10,
     tx_memory_events=2_000,
+    upload_mb=2,
+    gzip_events=2_000,
+    shard_events=800,
+    shard_users=20,
 )
 
 MEASURES = (
@@ -131,6 +144,7 @@ MEASURES = (
     "tx-decode",
     "tx-bulk",
     "tx-memory",
+    "files",
 )
 
 
@@ -144,6 +158,7 @@ class Cell:
     args: tuple[str, ...]
     reps: int
     timeout: float
+    server_args: tuple[str, ...] = ()  # extra emulator options for the cell's group
 
 
 @dataclass
@@ -308,6 +323,27 @@ def plan(
     if "tx-memory" in measures:
         sizes = ("--measure", "memory", "--events", str(p.tx_memory_events))
         add([Cell("tx-memory", "ours", tx, (*sizes, "--users", str(p.tx_users)), 1, 900)])
+    if "files" in measures:
+        skip = ("--skip-file-checks",)  # the emulator only counts bytes: the client is measured
+        upload = ("--measure", "upload", "--megabytes", str(p.upload_mb))
+        add(
+            [
+                Cell("upload", v, "benchmarks.files", (*upload, "--variant", v), p.reps, 900, skip)
+                for v in ("ours", "raw")
+            ]
+        )
+        gzip = ("--measure", "gzip", "--events", str(p.gzip_events))
+        add([Cell("gzip", "ours", "benchmarks.files", gzip, 1, 900, skip)])
+        shards = (
+            *("--measure", "sharded", "--events", str(p.shard_events)),
+            *("--users", str(p.shard_users)),
+        )
+        add(
+            [
+                Cell("sharded", v, "benchmarks.files", (*shards, "--variant", v), p.reps, 600)
+                for v in ("one", "four")
+            ]
+        )
     return groups
 
 
@@ -334,12 +370,14 @@ def cpu_plan(no_pin: bool) -> tuple[int | None, int | None, str]:
 
 
 @contextlib.contextmanager
-def emulator(python: str, cpu: int | None, *, light: bool = False) -> Iterator[str]:
-    """The emulator in its own process (pinned to ``cpu``); yields its base URL. ``light``:
-    benchmarks/light_server.py instead, which answers every write at once."""
+def emulator(
+    python: str, cpu: int | None, extra: Sequence[str] = (), *, light: bool = False
+) -> Iterator[str]:
+    """The emulator in its own process (pinned to ``cpu``), with ``extra`` options; yields its
+    base URL. ``light``: benchmarks/light_server.py instead, which answers every write at once."""
     # --cache-reads: the GET page is encoded once, so every variant meets the same server.
     command = [python, "-m", "kard_async.testing", "--port", "0", "--cache-reads"]
-    command += ["--max-recorded-requests", "100"]
+    command += ["--max-recorded-requests", "100", *extra]
     if light:
         command = [python, "-m", "benchmarks.light_server", "--port", "0"]
     with tempfile.TemporaryFile(mode="w+") as log:
@@ -466,6 +504,10 @@ def _summary(measure: str, result: dict[str, Any]) -> str:
         return f"{result['rps']:,.1f} req/s, p99 {result['p99_ms']:.1f} ms"
     if measure in ("memory", "tx-memory"):
         return f"{result['events_per_s']:,.0f} events/s, RSS +{result['rss_growth_mib']:.1f} MiB"
+    if measure == "upload":
+        return f"{result['mb_per_s']:,.0f} MB/s, RSS +{result['rss_growth_mib']:.1f} MiB"
+    if measure == "gzip":
+        return f"{result['events_per_s']:,.0f} events/s, stall {result['max_stall_ms']:.1f} ms"
     return f"{result['events_per_s']:,.0f} events/s"
 
 
@@ -484,7 +526,7 @@ def execute(
     body = workdir / "page.json"
     for group in groups:
         light = group[0].measure == "bulk-light"
-        with emulator(python, server_cpu, light=light) as base_url:
+        with emulator(python, server_cpu, group[0].server_args, light=light) as base_url:
             if not run.page and not light:
                 run.page = fetch_page(base_url, body)
             reps = max(cell.reps for cell in group)

@@ -53,6 +53,9 @@ SHORT = {
     "tx-decode": "earned-rewards decode",
     "tx-bulk": "transactions bulk",
     "tx-memory": "transactions memory",
+    "upload": "file upload",
+    "gzip": "JSONL + gzip",
+    "sharded": "sharded uploads",
 }
 GET_ORDER = ("ours", "ours-sync", "minimal", "raw", "official-async", "official-sync")
 BULK_ORDER = ("ours", "minimal", "raw", "official-async")
@@ -814,7 +817,9 @@ def sections(outcomes: dict[tuple[str, str], Outcome]) -> list[Section]:
         _tx_bulk(outcomes),
         _tx_memory(outcomes),
     ]
-    return [s for s in found if s is not None]
+    from ._files_report import files_sections  # it imports this module's helpers
+
+    return [s for s in found if s is not None] + files_sections(outcomes)
 
 
 # --- machine ---

@@ -66,3 +66,7 @@ from ._errors import NetworkBlockedError
 from ._raw import AsyncRawResponse
 
 __all__ += ["AsyncRawResponse", "NetworkBlockedError", "RawResponse"]  # organizations, ping, raw
+
+from .transfer import FileDownloadError, FileUploadError  # noqa: E402
+
+__all__ += ["FileDownloadError", "FileUploadError"]  # files

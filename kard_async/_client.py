@@ -32,6 +32,7 @@ from ._validate import (
 from ._version import __version__
 from .models.ping import Ping
 from .resources.auth import AsyncAuth
+from .resources.files import AsyncFiles
 from .resources.notifications import AsyncNotifications
 from .resources.organizations import AsyncOrganizations
 from .resources.ping import AsyncPing
@@ -173,7 +174,8 @@ class AsyncKard:
 
     @cached_property
     def transactions(self) -> AsyncTransactions:
-        """Card transactions (which earn rewards) and fraud markers."""
+        """Card transactions (which earn rewards), fraud markers and daily transaction
+        files."""
         return AsyncTransactions(self._requester)
 
     @cached_property
@@ -190,6 +192,11 @@ class AsyncKard:
     def auth(self) -> AsyncAuth:
         """The bearer token the client sends, for callers who must hand it on."""
         return AsyncAuth(self._requester)
+
+    @cached_property
+    def files(self) -> AsyncFiles:
+        """The files Kard sends you (reconciliation reports): list, download, stream."""
+        return AsyncFiles(self._requester)
 
     async def ping(self) -> Ping:
         """Check that the API answers, with this client's token (fetched first if needed):

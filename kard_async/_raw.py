@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import msgspec
 
-from ._call import Call
+from ._call import Call, StreamingDecoder
 from ._errors import ResponseValidationError
 from ._pagination import AsyncPaginator
 from ._requester import Requester
@@ -125,7 +125,7 @@ class _RawRequester(Requester):
                 f"{turn.what}() makes more than one request; with_raw_response applies to "
                 "methods that make one (the second request was not sent)"
             )
-        if not callable(getattr(call.decoder, "decode", None)):
+        if isinstance(call.decoder, StreamingDecoder):
             raise TypeError(
                 f"{turn.what}() streams its response; with_raw_response applies to methods "
                 "whose response is read whole (nothing was sent)"

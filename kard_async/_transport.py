@@ -27,7 +27,7 @@ import msgspec
 from yarl import URL
 
 from ._auth import TokenSource
-from ._call import Call
+from ._call import Call, StreamingDecoder
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -270,8 +270,14 @@ class Transport:
         headers = {"User-Agent": self._user_agent, "Accept": "application/json"}
         headers.update(options.headers)
         headers.update(call.headers)
-        if call.body is not None:
-            headers["Content-Type"] = call.content_type
+        data: Any = call.body
+        if data is not None:
+            if call.content_type is not None:
+                headers["Content-Type"] = call.content_type
+            if not isinstance(data, bytes):  # a BodyStream: sent anew from its start
+                if data.size is not None:
+                    headers["Content-Length"] = str(data.size)
+                data = data.open()
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
 
@@ -290,11 +296,12 @@ class Transport:
             session = pool.reads
         started = time.monotonic()
         failure: APIError | None = None
+        streamed, result = False, None
         try:
             async with session.request(
                 call.method,
                 URL(url, encoded=True),
-                data=call.body,
+                data=data,
                 headers=headers,
                 timeout=options.timeout,
                 # The API does not redirect; following one would replay the body (the client
@@ -305,7 +312,13 @@ class Transport:
             ) as response:
                 status = response.status
                 response_headers = response.headers
-                body = await _read_limited(response, self._max_response_size)
+                body: bytes | None = b""
+                if 200 <= status < 300 and isinstance(call.decoder, StreamingDecoder):
+                    # A download: consumed as it arrives (to a file, to a reader), never held whole.
+                    result = await call.decoder.consume(response.content, response_headers)
+                    streamed = True
+                else:
+                    body = await _read_limited(response, self._max_response_size)
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             failure = _connection_error(call, error)
         if failure is not None:
@@ -325,7 +338,10 @@ class Transport:
                     elapsed=time.monotonic() - started,
                 )
             )
+        if streamed:
+            return result  # type: ignore[return-value]
         if 200 <= status < 300:
+            assert not isinstance(call.decoder, StreamingDecoder)
             try:
                 return call.decoder.decode(body)
             except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as error:

@@ -347,6 +347,9 @@ def test_plan_interleaves_and_filters() -> None:
         "tx-decode",
         "tx-bulk",
         "tx-memory",
+        "upload",
+        "gzip",
+        "sharded",
     ]
     assert {c.variant for c in groups[1]} == {
         "ours",
@@ -434,3 +437,76 @@ def test_benchmark_query_matches_worker_arguments() -> None:
     assert int(BENCHMARK_QUERY["filter[radius]"]) == c.RADIUS
     assert int(BENCHMARK_QUERY["page[size]"]) == c.PAGE_SIZE
     assert BENCHMARK_QUERY["include"] == ",".join(c.INCLUDE)
+
+
+# --- files (benchmarks/files.py): every measure runs, in process, on tiny sizes ---
+
+
+@pytest.mark.parametrize(
+    ("measure", "variant", "extra"),
+    [
+        ("upload", "ours", ["--megabytes", "1"]),
+        ("upload", "raw", ["--megabytes", "1"]),
+        ("gzip", "ours", ["--events", "2000"]),
+        ("sharded", "one", ["--events", "300", "--users", "7"]),
+    ],
+)
+def test_files_measures_run(
+    kard_server: EmulatorServer, measure: str, variant: str, extra: list[str]
+) -> None:
+    from benchmarks import files
+
+    args = files.parse_args(
+        ["--base-url", kard_server.base_url, "--measure", measure, "--variant", variant, *extra]
+    )
+    result = files.run(args)
+    if measure == "upload":
+        assert result["bytes"] >= 1_000_000
+        assert result["mb_per_s"] > 0
+        (stored,) = kard_server.emulator.received_files[-1:]
+        assert stored.size == result["bytes"]
+        assert stored.lines_rejected == 0
+    elif measure == "gzip":
+        assert result["events"] == 2000
+        assert result["ratio"] > 1
+        assert result["level"] == 1
+        assert set(result["levels"]) == {"1", "6", "9"}
+        assert kard_server.emulator.received_files[-1].lines_accepted == 2000
+    else:
+        assert result["processes"] == 1
+        assert kard_server.emulator.attribution_event_count == 300
+
+
+def test_files_sections_render() -> None:
+    from benchmarks._files_report import files_sections
+
+    outcomes = {
+        ("upload", "ours"): Outcome(
+            "upload",
+            "ours",
+            [{"bytes": 10**9, "mb_per_s": 900.0, "elapsed_s": 1.1, "rss_growth_mib": 3.0}],
+        ),
+        ("upload", "raw"): Outcome(
+            "upload",
+            "raw",
+            [{"bytes": 10**9, "mb_per_s": 600.0, "elapsed_s": 1.6, "rss_growth_mib": 2.0}],
+        ),
+        ("sharded", "one"): Outcome(
+            "sharded",
+            "one",
+            [
+                {
+                    "events": 10,
+                    "users": 2,
+                    "events_per_s": 100.0,
+                    "upload_events_per_s": 110.0,
+                    "elapsed_s": 0.1,
+                }
+            ],
+        ),
+    }
+    upload, sharded = files_sections(outcomes)
+    assert [t.verdict() for t in upload.targets] == ["MET", "MET"]
+    assert upload.targets[0].value == "150%"
+    assert "1,000 MB" in upload.title
+    assert sharded.rows[0][0] == "one process"

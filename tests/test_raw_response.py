@@ -4,9 +4,11 @@ blocking), through the one request path, for single calls, writes and lists."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+import aiohttp
 import pytest
 
 from kard_async import (
@@ -19,7 +21,7 @@ from kard_async import (
     ResponseInfo,
     ResponseValidationError,
 )
-from kard_async._call import Call
+from kard_async._call import Call, StreamingDecoder
 from kard_async.models import (
     ChildOrganizationsPage,
     Job,
@@ -188,10 +190,15 @@ async def test_a_second_request_is_never_sent(kard: AsyncKard, kard_emulator: Ka
     assert (await resource.both()).status == "OK"  # the resource itself is unchanged
 
 
+class _Discard(StreamingDecoder[int]):
+    async def consume(self, content: aiohttp.StreamReader, headers: Mapping[str, str]) -> int:
+        return len(await content.read())
+
+
 class _Streams(AsyncResource):
     async def download(self) -> Any:
         # A response consumed as it arrives (a file download) has no whole-body decoder.
-        return await self._requester.send(Call("GET", "/v2/ping", object()))  # type: ignore[arg-type]
+        return await self._requester.send(Call("GET", "/v2/ping", _Discard()))
 
 
 async def test_a_streamed_response_is_refused_before_sending(
@@ -200,6 +207,7 @@ async def test_a_streamed_response_is_refused_before_sending(
     with pytest.raises(TypeError, match=r"download\(\) streams its response.*nothing was sent"):
         await _Streams(kard._requester).with_raw_response.download()
     assert api_requests(kard_emulator) == []
+    assert await _Streams(kard._requester).download() > 0  # the call itself streams
 
 
 def test_the_blocking_client(kard_server: EmulatorServer) -> None:

@@ -19,6 +19,7 @@ from kard_async._transport import ResponseInfo
 from kard_async.models.ping import Ping
 
 from .auth import Auth
+from .files import Files
 from .notifications import Notifications
 from .organizations import Organizations
 from .transactions import Transactions
@@ -130,7 +131,8 @@ class Kard:
 
     @cached_property
     def transactions(self) -> Transactions:
-        """Card transactions (which earn rewards) and fraud markers."""
+        """Card transactions (which earn rewards), fraud markers and daily transaction
+        files."""
         return Transactions(self._handle, (*self._path, "transactions"))
 
     @cached_property
@@ -147,6 +149,11 @@ class Kard:
     def auth(self) -> Auth:
         """The bearer token the client sends, for callers who must hand it on."""
         return Auth(self._handle, (*self._path, "auth"))
+
+    @cached_property
+    def files(self) -> Files:
+        """The files Kard sends you (reconciliation reports): list, download, stream."""
+        return Files(self._handle, (*self._path, "files"))
 
     def ping(self) -> Ping:
         """Check that the API answers, with this client's token (fetched first if needed):

@@ -9,6 +9,7 @@ from typing import Any
 
 from kard_async._blocking import SyncResource
 from kard_async.bulk import BulkProgress, BulkReport
+from kard_async.models.files import UploadKind, UploadUrl
 from kard_async.models.transactions import (
     CoreTransaction,
     FraudMarked,
@@ -16,15 +17,19 @@ from kard_async.models.transactions import (
     Transaction,
     TransactionsCreated,
 )
+from kard_async.resources.transaction_files import UploadSource, UploadUrlInput
 from kard_async.resources.transactions import (
     AsyncTransactions,
     FraudMarkersInput,
     TransactionsInput,
 )
+from kard_async.transfer._results import UploadProgress, UploadResult
+from kard_async.transfer._sources import MAX_PART_BYTES
 
 
 class Transactions(SyncResource[AsyncTransactions]):
-    """``kard.transactions``: the card transactions that earn rewards, and fraud markers."""
+    """``kard.transactions``: the card transactions that earn rewards, fraud markers, and
+    daily transaction files (``upload_urls``, ``upload_file``, inherited)."""
 
     def create(
         self,
@@ -134,6 +139,68 @@ class Transactions(SyncResource[AsyncTransactions]):
                 on_progress=on_progress,
                 max_buffered_markers=max_buffered_markers,
                 max_retries=max_retries,
+                organization_id=organization_id,
+            )
+        )
+
+    def upload_urls(
+        self, files: Sequence[UploadUrlInput], *, organization_id: str | None = None
+    ) -> list[UploadUrl]:
+        """Presigned URLs to ``PUT`` daily transaction files to: one per ``(filename,
+        kind)`` pair, 1 to 10 of them. ``kind`` is ``"incoming"`` (daily ingestion) or
+        ``"historical"``. Each URL has ``.id`` (the upload session), ``.url`` and
+        ``.expires_in`` (seconds: 900). ``upload_file`` does all of this for you.
+        """
+        return self._handle.run(self._target().upload_urls(files, organization_id=organization_id))
+
+    def upload_file(
+        self,
+        source: UploadSource,
+        *,
+        kind: UploadKind = "incoming",
+        filename: str | None = None,
+        compress: bool = True,
+        on_progress: Callable[[UploadProgress], None] | None = None,
+        max_part_bytes: int = MAX_PART_BYTES,
+        spool_dir: str | None = None,
+        organization_id: str | None = None,
+    ) -> UploadResult:
+        """Upload a daily transaction file to Kard's object store, streaming.
+
+        ``source`` is a path to a ``.jsonl`` or ``.jsonl.gz`` file, a binary file object,
+        or an iterable or async iterable of transactions (``Transaction`` /
+        ``CoreTransaction`` models, or mappings in the API's wire form), written one per
+        line as in ``POST /transactions`` (``{"type", "id", "attributes"}``).
+
+        A ``.jsonl.gz`` file is sent byte for byte; a ``.jsonl`` file and transactions are
+        gzipped on the fly unless ``compress=False``. ``filename`` defaults to the file's
+        own name (``.gz`` added when compressed), or ``transactions-<UTC time>.jsonl.gz``.
+        Memory stays flat whatever the size: files are read, and transactions encoded and
+        compressed, a chunk at a time in worker threads.
+
+        What is sent must have a known size (presigned URLs take no chunked uploads) and
+        be sendable again if an attempt fails: so a file on disk is read twice if need
+        be, and anything that can be read only once (transactions, a pipe, a file to
+        compress) is first written to a temporary file (``spool_dir``, default: the
+        system's), one part at a time. More than ``max_part_bytes`` (5 GB) rolls over to
+        the next file with its own URL: ``name-0001.jsonl.gz``, ``name-0002.jsonl.gz``.
+
+        A failed PUT is retried from the first byte under the client's retry policy; a
+        URL that expired (15 minutes) is replaced by a fresh one. Returns every file
+        uploaded (ids, names, bytes, lines); a failure part way raises
+        :class:`~kard_async.transfer.FileUploadError`, naming the files that made it and
+        the first line that did not. ``on_progress`` gets
+        :class:`~kard_async.transfer.UploadProgress` a few times a second.
+        """
+        return self._handle.run(
+            self._target().upload_file(
+                source,
+                kind=kind,
+                filename=filename,
+                compress=compress,
+                on_progress=on_progress,
+                max_part_bytes=max_part_bytes,
+                spool_dir=spool_dir,
                 organization_id=organization_id,
             )
         )

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from .. import InvalidParameterError, KardError
 from .._version import __version__
-from . import _demo, _lookup, _serve, _transactions, _upload, _users, _webhooks
+from . import _demo, _files, _lookup, _serve, _transactions, _upload, _users, _webhooks
 from ._output import printable
 from ._settings import UsageError
 
@@ -22,7 +22,9 @@ examples:
   kard-async attributions upload events.jsonl
   kard-async users upload users.csv       # enroll many users
   kard-async transactions upload transactions.jsonl
+  kard-async transactions upload-file daily.jsonl   # a daily transaction file
   kard-async webhooks listen --port 8000   # verify and print Kard's notifications
+  kard-async files download --latest .     # the latest reconciliation file
 
 Run `kard-async COMMAND --help` for a command's options and examples.
 Exit status: 0 on success, 1 when the work failed (or some events were not accepted),
@@ -57,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     _users.add_parser(commands)
     _transactions.add_parser(commands)
     _webhooks.add_parser(commands)
+    _files.add_parser(commands)
     return parser
 
 

@@ -1,13 +1,13 @@
 """``kard-async transactions upload FILE``: send the card transactions of a JSONL or CSV
 file, streaming it to ``kard.transactions.bulk_create`` (the upload machinery of
-``attributions upload``)."""
+``attributions upload``). The group also holds ``upload-file`` (a daily file: ``_files``)."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from . import _upload
+from . import _files, _upload
 from ._kinds import TRANSACTIONS
 from ._settings import CONNECTION_HELP
 
@@ -60,13 +60,15 @@ TRANSACTIONS_UPLOAD = _upload.UploadCommand(
 def add_parser(commands: Any) -> None:
     transactions = commands.add_parser(
         "transactions",
-        help="card transactions: upload",
-        description="Card transactions.",
-        epilog="example:\n  kard-async transactions upload transactions.jsonl\n",
+        help="card transactions: upload, upload-file",
+        description="Card transactions: through the API (upload) or as a daily file (upload-file).",
+        epilog="examples:\n  kard-async transactions upload transactions.jsonl\n"
+        "  kard-async transactions upload-file daily.jsonl\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     transaction_commands = transactions.add_subparsers(
         dest="transactions_command", metavar="COMMAND"
     )
     _upload.add_parser(transaction_commands, TRANSACTIONS_UPLOAD)
+    _files.add_transaction_parsers(transaction_commands)
     transactions.set_defaults(usage=transactions)

@@ -283,3 +283,25 @@ __all__ += [  # transactions
     "TransactionsCreated",
     "VisaMids",
 ]
+
+from .files import (  # noqa: E402
+    FileMetadata,
+    FileSort,
+    FilesPage,
+    FileType,
+    FileUploadRequest,
+    FileUploadType,
+    UploadKind,
+    UploadUrl,
+)
+
+__all__ += [  # files (daily transaction files, reconciliation reports)
+    "FileMetadata",
+    "FileSort",
+    "FileType",
+    "FileUploadRequest",
+    "FileUploadType",
+    "FilesPage",
+    "UploadKind",
+    "UploadUrl",
+]

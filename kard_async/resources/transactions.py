@@ -22,7 +22,7 @@ from ..models.transactions import (
     encode_fraud_markers,
     encode_transactions,
 )
-from ._base import AsyncResource
+from .transaction_files import AsyncTransactionFiles
 
 MAX_TRANSACTIONS_PER_REQUEST = 500
 MAX_FRAUD_MARKERS_PER_REQUEST = 500
@@ -145,8 +145,9 @@ FRAUD_MARKERS: BatchSpec[FraudMarker, FraudMarked] = BatchSpec(
 )
 
 
-class AsyncTransactions(AsyncResource):
-    """``kard.transactions``: the card transactions that earn rewards, and fraud markers."""
+class AsyncTransactions(AsyncTransactionFiles):
+    """``kard.transactions``: the card transactions that earn rewards, fraud markers, and
+    daily transaction files (``upload_urls``, ``upload_file``, inherited)."""
 
     async def create(
         self,

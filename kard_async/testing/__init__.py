@@ -17,6 +17,7 @@ from ._records import (
     EmittedNotification,
     ReceivedAudit,
     ReceivedEvent,
+    ReceivedFile,
     ReceivedFraudMarker,
     ReceivedTransaction,
     RecordedRequest,
@@ -47,3 +48,4 @@ __all__ += [  # notifications
     "EmittedNotification",
 ]
 __all__ += ["ReceivedFraudMarker", "ReceivedTransaction"]  # transactions
+__all__ += ["ReceivedFile"]  # files

@@ -9,7 +9,7 @@ import logging
 import signal
 import sys
 
-from ._constants import TEST_WEBHOOK_KEY
+from ._constants import MAX_UPLOAD_BYTES, TEST_WEBHOOK_KEY
 from ._emulator import KardEmulator
 from ._faults import FAULT_KINDS, Fault
 from ._server import start_runner
@@ -71,6 +71,19 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         metavar="N",
         help="keep only the last N requests in memory (default %(default)s)",
     )
+    parser.add_argument(
+        "--max-upload-bytes",
+        type=int,
+        default=MAX_UPLOAD_BYTES,
+        metavar="N",
+        help="largest daily transaction file a PUT may carry (default %(default)s)",
+    )
+    parser.add_argument(
+        "--skip-file-checks",
+        action="store_true",
+        help="only count the bytes of received files, without decompressing or checking "
+        "their lines (for upload throughput benchmarks)",
+    )
     return parser
 
 
@@ -88,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         max_recorded_requests=args.max_recorded_requests,
         webhook_key=args.webhook_key,
         strict_users=args.strict_users,
+        max_upload_bytes=args.max_upload_bytes,
+        process_files=not args.skip_file_checks,
     )
     for fault in faults:
         emulator.inject(fault)

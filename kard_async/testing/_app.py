@@ -8,6 +8,7 @@ import uuid
 import msgspec
 from aiohttp import web
 
+from . import _storage
 from ._emulator import KardEmulator
 from ._extras import with_extras
 from ._faults import Fault
@@ -150,7 +151,7 @@ class _RequestHandler:
         if fault is not None:
             if fault.kind == "status":
                 return self._fault_status(fault, headers)
-            if fault.kind == "drop_before":
+            if fault.kind in ("drop_before", "drop_mid_body"):
                 return _drop(request)
         try:
             status, payload = self._dispatch(
@@ -195,6 +196,7 @@ def build_app(emulator: KardEmulator, *, layer: Layer | None = None) -> web.Appl
     app = web.Application(client_max_size=8 * 1024 * 1024)
     handler = _RequestHandler(emulator, ROUTER, _layered(layer))
     app[_HANDLER] = handler
+    _storage.add_routes(app, emulator, handler.in_flight)  # presigned file URLs, streamed
     app.router.add_route("*", "/{tail:.*}", handler.handle)
     app.cleanup_ctx.append(emulator._webhooks.serve)  # notifications are delivered from here
     return app

@@ -141,3 +141,16 @@ EARNED_REWARDS_RANGES: tuple[str, ...] = ("12M", "6M", "3M", "YTD")
 EARNED_REWARD_INCLUDES: tuple[str, ...] = ("merchant", "offer")
 MAX_TRANSACTIONS = 500
 MAX_FRAUD_MARKERS = 500
+
+# --- files (§7.4, §10) ---
+FILE_UPLOAD_TYPES: tuple[str, ...] = ("incomingTransactionsFile", "historicalTransactionsFile")
+FILE_TYPES: tuple[str, ...] = (
+    "earnedRewardApprovedDailyReconciliationFile",
+    "earnedRewardSettledDailyReconciliationFile",
+    "validatedTransactionDailyReconciliationFile",
+    "monthlyReconciliationFile",
+)
+FILE_SORTS: tuple[str, ...] = ("sentDate", "-sentDate")
+MAX_UPLOAD_URLS = 10
+MAX_FILES_PAGE_SIZE = 100
+MAX_UPLOAD_BYTES = 5_000_000_000

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from ._constants import (
+    MAX_UPLOAD_BYTES,
     TEST_CLIENT_ID,
     TEST_CLIENT_SECRET,
     TEST_ORGANIZATION_ID,
@@ -30,11 +31,13 @@ from ._records import (
     EmittedNotification,
     ReceivedAudit,
     ReceivedEvent,
+    ReceivedFile,
     ReceivedFraudMarker,
     ReceivedTransaction,
     RecordedRequest,
     TokenRequest,
 )
+from ._storage import ObjectStore
 from ._webhooks import DeliveryPolicy, Webhooks
 
 if TYPE_CHECKING:
@@ -83,6 +86,13 @@ class KardEmulator:
     user id, enrolled or not, unless ``strict_users`` is set (at any time, like
     ``token_ttl``): then those that document a 404 (rewards, audits) answer it for a user
     never enrolled.
+
+    Files (``_storage``): ``upload_url_ttl`` / ``download_url_ttl`` are the lifetimes of new
+    presigned URLs (900 and 1800 s), ``clock_skew`` seconds are added to the store's clock
+    when it checks a URL's expiry (a store that thinks it is later refuses URLs as
+    expired), ``max_upload_bytes`` is the largest file a PUT may carry, and
+    ``process_files=False`` only counts the bytes of received files instead of checking
+    their lines (for throughput benchmarks). ``reset()`` restores all of them.
     """
 
     def __init__(
@@ -96,6 +106,8 @@ class KardEmulator:
         webhook_key: str = TEST_WEBHOOK_KEY,
         delivery_policy: DeliveryPolicy | None = None,
         strict_users: bool = False,
+        max_upload_bytes: int = MAX_UPLOAD_BYTES,
+        process_files: bool = True,
     ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret
@@ -128,6 +140,10 @@ class KardEmulator:
         self._audited: set[tuple[str, str, str]] = set()  # (org, user, transaction id)
         self._web_view_tokens: dict[str, tuple[str, str]] = {}  # token -> (org, user)
         self._ledger = Ledger()  # transactions, fraud markers, earned rewards
+        # files
+        self._store = ObjectStore()
+        self._file_settings = (max_upload_bytes, process_files)
+        self._reset_file_settings()
 
     # ------------------------------------------------------------------ public API
 
@@ -172,6 +188,8 @@ class KardEmulator:
             self.token_ttl = self._initial_token_ttl
             self.webhook_key, self.delivery_policy = self._initial_webhooks
         self._webhooks.reset()
+        self._store.clear()
+        self._reset_file_settings()
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -190,6 +208,19 @@ class KardEmulator:
                 self._events.extend(batch.events() if isinstance(batch, _RawBatch) else batch)
             self._batches_decoded = len(self._event_batches)
             return list(self._events)
+
+    @property
+    def received_files(self) -> list[ReceivedFile]:
+        """Daily transaction files stored (by upload URL, in the order first received).
+        Each is answered as Kard does: a ``fileProcessingResult`` notification whose
+        ``downloadUrl`` serves the file's result (a summary and its rejected lines)."""
+        return self._store.files
+
+    def _reset_file_settings(self) -> None:
+        self.upload_url_ttl = 900.0
+        self.download_url_ttl = 1800.0
+        self.clock_skew = 0.0
+        self.max_upload_bytes, self.process_files = self._file_settings
 
     @property
     def attribution_event_count(self) -> int:

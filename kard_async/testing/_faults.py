@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 FaultKind = Literal[
-    "latency", "status", "drop_before", "drop_after", "truncate", "malformed", "extras"
+    "latency",
+    "status",
+    "drop_before",
+    "drop_after",
+    "truncate",
+    "malformed",
+    "extras",
+    "drop_mid_body",
 ]
 FAULT_KINDS: tuple[str, ...] = (
     "latency",
@@ -18,6 +25,7 @@ FAULT_KINDS: tuple[str, ...] = (
     "truncate",
     "malformed",
     "extras",
+    "drop_mid_body",
 )
 _INT_KEYS = ("skip", "seed", "status")
 _FLOAT_KEYS = ("probability", "delay")
@@ -32,6 +40,11 @@ class Fault:
 
     ``path`` is a regular expression searched in the decoded request path. ``times=None``
     means unlimited. ``applied`` counts how often the fault actually fired.
+
+    On the object store's presigned URLs (``/kard-files/...``), ``drop_mid_body`` closes
+    the connection after reading about half of a PUT's body, ``latency`` pauses reading
+    it after the first chunk (a slow store) and ``truncate`` cuts a download short; on
+    API routes ``drop_mid_body`` acts like ``drop_before``.
     """
 
     kind: FaultKind

@@ -194,13 +194,13 @@ class Page:
 
     __slots__ = ("cursor_param", "end", "size", "start", "total")
 
-    def __init__(self, params: Params, total: int) -> None:
+    def __init__(self, params: Params, total: int, *, max_size: int = MAX_PAGE_SIZE) -> None:
         size = params.integer("page[size]")
         if size is None:
             size = DEFAULT_PAGE_SIZE
-        elif not 1 <= size <= MAX_PAGE_SIZE:
+        elif not 1 <= size <= max_size:
             raise invalid_parameter(
-                "page[size]", f"page[size] must be between 1 and {MAX_PAGE_SIZE}, got {size}"
+                "page[size]", f"page[size] must be between 1 and {max_size}, got {size}"
             )
         after = params.single("page[after]")
         before = params.single("page[before]")

@@ -115,3 +115,28 @@ class ReceivedFraudMarker:
     organization_id: str
     transaction_id: str
     user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedFile:
+    """One daily transaction file the emulator's object store received and processed.
+
+    ``lines_accepted`` / ``lines_rejected`` count its lines; ``rejections`` holds the first
+    100 rejected lines as ``(line number, reason)``; ``transaction_ids`` the ids of the
+    accepted lines, in order (None for files of more than 100,000 lines, or when the
+    emulator runs with ``process_files=False``). ``error`` says why a whole file was
+    refused (e.g. a truncated gzip stream). A PUT to the same URL again replaces the file.
+    """
+
+    organization_id: str
+    upload_id: str
+    upload_type: str
+    filename: str
+    size: int
+    sha256: str
+    gzip: bool
+    lines_accepted: int
+    lines_rejected: int
+    rejections: tuple[tuple[int, str], ...]
+    transaction_ids: tuple[str, ...] | None
+    error: str | None = None

@@ -1,6 +1,7 @@
-"""The emulator's fast path for ``POST .../transactions``: one typed msgspec decode of the
-body, then a few set lookups per item. It only ever accepts; when anything is off, the
-handler validates the body again field by field, to name every problem with a pointer.
+"""The emulator's fast path for ``POST .../transactions`` (and for each line of a daily
+file): one typed msgspec decode, then a few set lookups per item. It only ever accepts;
+when anything is off, the body (or line) is validated again field by field
+(``_transaction_checks``), to name every problem with a pointer.
 
 The schema mirrors §7.1 on its own (the emulator never uses the client's models). Enum
 values are checked after decoding, against the same constants as the slow path.
@@ -120,6 +121,9 @@ class _Body(_S):
 
 
 _DECODE = msgspec.json.Decoder(_Body).decode
+_DECODE_ITEM = msgspec.json.Decoder(
+    Union[WireTransaction, WireCoreTransaction]  # noqa: UP007
+).decode
 _STATUSES = frozenset(TRANSACTION_STATUSES)
 _DIRECTIONS = frozenset(DIRECTIONS)
 _PAYMENT_TYPES = frozenset(PAYMENT_TYPES)
@@ -133,59 +137,70 @@ def quick_decode(body: bytes) -> list[WireTransaction | WireCoreTransaction] | N
         items = _DECODE(body).data
     except msgspec.DecodeError:  # invalid JSON, a type, a missing field, a constraint
         return None
-    ids = set()
-    for item in items:
-        a = item.attributes
-        if (
-            a.direction not in _DIRECTIONS
-            or item.id.isspace()
-            or a.user_id.isspace()
-            or a.transaction_id.isspace()
-            or a.description.isspace()
-            or not (a.currency.isascii() and a.currency.isalpha())
-        ):
-            return None
-        if isinstance(a, TransactionAttributes):
-            status = a.status
-            if (
-                status not in _STATUSES
-                or a.payment_type not in _PAYMENT_TYPES
-                or not _digits(a.card_bin)
-                or not _digits(a.card_last_four)
-            ):
-                return None
-            date = (
-                a.authorization_date
-                if status == "APPROVED"
-                else a.settled_date
-                if status == "SETTLED"
-                else a.transaction_date
-            )
-            if date is None:
-                return None
-            if a.card_network is not None and a.card_network not in _NETWORKS:
-                return None
-            mids = a.processor_mids
-            if mids is not None and (
-                mids.processor not in _PROCESSORS
-                or mids.mids.vmid.isspace()
-                or mids.mids.vsid.isspace()
-            ):
-                return None
-            merchant = a.merchant
-            if merchant is not None and not _good_merchant(merchant):
-                return None
-        elif (
-            a.status != "SETTLED"
-            or a.authorization_date is None
-            or a.settled_date is None
-            or (a.card_last_fours is not None and not all(map(_digits, a.card_last_fours)))
-        ):
-            return None
-        ids.add(item.id)
-    if len(ids) != len(items):  # an id repeated in the request
+    if not all(map(_valid, items)):
+        return None
+    if len({item.id for item in items}) != len(items):  # an id repeated in the request
         return None
     return items
+
+
+def quick_decode_item(line: bytes) -> WireTransaction | WireCoreTransaction | None:
+    """One item (a line of a daily file) when it is valid, or None (then validate it
+    slowly, to say why)."""
+    try:
+        item = _DECODE_ITEM(line)
+    except msgspec.DecodeError:
+        return None
+    return item if _valid(item) else None
+
+
+def _valid(item: WireTransaction | WireCoreTransaction) -> bool:
+    """What the typed decode cannot say: enum values, digits, blank text, the status's date."""
+    a = item.attributes
+    if (
+        a.direction not in _DIRECTIONS
+        or item.id.isspace()
+        or a.user_id.isspace()
+        or a.transaction_id.isspace()
+        or a.description.isspace()
+        or not (a.currency.isascii() and a.currency.isalpha())
+    ):
+        return False
+    if isinstance(a, TransactionAttributes):
+        status = a.status
+        if (
+            status not in _STATUSES
+            or a.payment_type not in _PAYMENT_TYPES
+            or not _digits(a.card_bin)
+            or not _digits(a.card_last_four)
+        ):
+            return False
+        date = (
+            a.authorization_date
+            if status == "APPROVED"
+            else a.settled_date
+            if status == "SETTLED"
+            else a.transaction_date
+        )
+        if date is None:
+            return False
+        if a.card_network is not None and a.card_network not in _NETWORKS:
+            return False
+        mids = a.processor_mids
+        if mids is not None and (
+            mids.processor not in _PROCESSORS
+            or mids.mids.vmid.isspace()
+            or mids.mids.vsid.isspace()
+        ):
+            return False
+        merchant = a.merchant
+        return merchant is None or _good_merchant(merchant)
+    return not (
+        a.status != "SETTLED"
+        or a.authorization_date is None
+        or a.settled_date is None
+        or (a.card_last_fours is not None and not all(map(_digits, a.card_last_fours)))
+    )
 
 
 def _digits(text: str) -> bool:

@@ -916,19 +916,28 @@ EMULATOR_CASES: list[tuple[str, Any]] = [
 
 
 @pytest.mark.parametrize(("case", "change"), EMULATOR_CASES, ids=[c for c, _ in EMULATOR_CASES])
-def test_the_emulators_fast_path_accepts_only_what_its_full_check_accepts(
+def test_the_emulators_fast_path_and_file_lines_accept_only_what_its_full_check_accepts(
     case: str, change: Any
 ) -> None:
-    from kard_async.testing._transaction_wire import quick_decode
-    from kard_async.testing.api.transactions import _distinct, _validate_transaction
+    from kard_async.testing._transaction_checks import validate_transaction
+    from kard_async.testing._transaction_lines import check_line
+    from kard_async.testing._transaction_wire import quick_decode, quick_decode_item
+    from kard_async.testing.api.transactions import _distinct
 
     item = txn(1).to_wire()
     change(item)
     errors: list[dict[str, Any]] = []
-    full = bool(_distinct([item], _validate_transaction, errors))
+    full = bool(_distinct([item], validate_transaction, errors))
     fast = quick_decode(json.dumps({"data": [item]}).encode()) is not None
     assert fast == full, errors
     assert full == (case in ACCEPTED), errors
+    # A line of a daily file: the same checks, and the same reasons.
+    line = json.dumps(item).encode()
+    assert (quick_decode_item(line) is not None) == full
+    transaction_id, reason = check_line(line)
+    assert (transaction_id, reason) == (
+        (item["id"], None) if full else (None, "; ".join(e["detail"] for e in errors))
+    )
 
 
 ACCEPTED = frozenset(
