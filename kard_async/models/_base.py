@@ -35,6 +35,11 @@ class Resource(Model, tag_field="type"):
 
     id: str
 
+    @property
+    def type(self) -> str:
+        """The resource type: the ``type`` tag it has on the wire."""
+        return str(self.__struct_config__.tag)
+
 
 class ResourceIdentifier(Model):
     """A ``{type, id}`` pointer to another resource (a JSON:API resource identifier)."""

@@ -33,10 +33,6 @@ class Category(Resource, tag="category"):
     attributes: CategoryAttributes
 
     @property
-    def type(self) -> str:
-        return "category"
-
-    @property
     def name(self) -> str:
         return self.attributes.name
 

@@ -109,10 +109,6 @@ class _Notification(Resource):
 
     meta: NotificationMeta | None = _META
 
-    @property
-    def type(self) -> str:
-        return str(self.__struct_config__.tag)
-
 
 # --- earnedRewardApproved / earnedRewardSettled ---
 

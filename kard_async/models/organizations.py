@@ -493,10 +493,6 @@ class Organization(Resource, tag="organization"):
     attributes: OrganizationAttributes
 
     @property
-    def type(self) -> str:
-        return "organization"
-
-    @property
     def name(self) -> str:
         return self.attributes.name
 
@@ -511,10 +507,6 @@ class ChildOrganization(Resource, tag="organization"):
     """A child organization; its ``id`` is the 8-digit number Kard issued."""
 
     attributes: ChildOrganizationAttributes
-
-    @property
-    def type(self) -> str:
-        return "organization"
 
     @property
     def name(self) -> str:
@@ -557,10 +549,6 @@ class ContentStrategy(Resource, tag="contentStrategy"):
     """How offers are chosen for the placements linked to it."""
 
     attributes: ContentStrategyAttributes
-
-    @property
-    def type(self) -> str:
-        return "contentStrategy"
 
     @property
     def name(self) -> str:
@@ -655,20 +643,12 @@ class StandardPlacement(_Placement, tag="placement"):
     attributes: StandardPlacementAttributes
     relationships: PlacementRelationships = msgspec.field(default_factory=PlacementRelationships)
 
-    @property
-    def type(self) -> str:
-        return "placement"
-
 
 class PushNotificationPlacement(_Placement, tag="placementPushNotification"):
     """A push-notification placement (one offer per delivery)."""
 
     attributes: PushNotificationPlacementAttributes
     relationships: PlacementRelationships = msgspec.field(default_factory=PlacementRelationships)
-
-    @property
-    def type(self) -> str:
-        return "placementPushNotification"
 
 
 class EmailPlacement(_Placement, tag="placementEmail"):
@@ -677,10 +657,6 @@ class EmailPlacement(_Placement, tag="placementEmail"):
     attributes: EmailPlacementAttributes
     relationships: PlacementRelationships = msgspec.field(default_factory=PlacementRelationships)
 
-    @property
-    def type(self) -> str:
-        return "placementEmail"
-
 
 class BatchActivationPlacement(_Placement, tag="placementBatchActivation"):
     """A batch-activation placement: slots activated together, refreshed periodically."""
@@ -688,20 +664,12 @@ class BatchActivationPlacement(_Placement, tag="placementBatchActivation"):
     attributes: BatchActivationPlacementAttributes
     relationships: PlacementRelationships = msgspec.field(default_factory=PlacementRelationships)
 
-    @property
-    def type(self) -> str:
-        return "placementBatchActivation"
-
 
 class GroupPlacement(_Placement, tag="placementGroup"):
     """A group placement: slots shown together."""
 
     attributes: GroupPlacementAttributes
     relationships: PlacementRelationships = msgspec.field(default_factory=PlacementRelationships)
-
-    @property
-    def type(self) -> str:
-        return "placementGroup"
 
 
 Placement: TypeAlias = (
@@ -729,10 +697,6 @@ class BatchActivationSlot(Resource, tag="batchActivationSlot"):
     relationships: BatchActivationSlotRelationships = msgspec.field(
         default_factory=BatchActivationSlotRelationships
     )
-
-    @property
-    def type(self) -> str:
-        return "batchActivationSlot"
 
     @property
     def alias(self) -> str:

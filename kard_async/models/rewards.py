@@ -233,10 +233,6 @@ class Offer(_Resource, tag="standardOffer"):
     relationships: OfferRelationships | None = None
 
     @property
-    def type(self) -> str:
-        return "standardOffer"
-
-    @property
     def name(self) -> str:
         return self.attributes.name
 
@@ -311,10 +307,6 @@ class Location(_Resource, tag="location"):
     relationships: LocationRelationships | None = None
 
     @property
-    def type(self) -> str:
-        return "location"
-
-    @property
     def name(self) -> str:
         return self.attributes.name
 
@@ -378,10 +370,6 @@ class PlacementBatch(_Resource, tag="placementBatch"):
     """A slot of a batch-activation or group placement; its id is the ``slot_id``."""
 
     attributes: PlacementBatchAttributes
-
-    @property
-    def type(self) -> str:
-        return "placementBatch"
 
 
 class PlacementMeta(Model):

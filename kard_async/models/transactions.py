@@ -633,10 +633,6 @@ class EarnedReward(Resource):
     )
 
     @property
-    def type(self) -> str:
-        return str(self.__struct_config__.tag)
-
-    @property
     def status(self) -> str:
         return self.attributes.status
 
