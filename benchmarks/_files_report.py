@@ -44,9 +44,9 @@ def _upload(outcomes: dict[tuple[str, str], Outcome]) -> Section | None:
     size = sample.get("bytes")
     return Section(
         "upload",
-        f"6. Upload of a {size / 1e6:,.0f} MB uncompressed JSONL file to a presigned URL"
+        f"9. Upload of a {size / 1e6:,.0f} MB uncompressed JSONL file to a presigned URL"
         if isinstance(size, int)
-        else "6. Upload of an uncompressed JSONL file to a presigned URL",
+        else "9. Upload of an uncompressed JSONL file to a presigned URL",
         ["variant", "MB/s", "range over reps", "time s", "RSS growth MiB"],
         rows,
         [
@@ -79,7 +79,7 @@ def _gzip(outcomes: dict[tuple[str, str], Outcome]) -> Section | None:
     if status:
         return Section(
             "gzip",
-            "7. Transactions written as JSONL and gzipped on the fly",
+            "10. Transactions written as JSONL and gzipped on the fly",
             ["variant", "result"],
             [["ours", status]],
             [],
@@ -94,7 +94,7 @@ def _gzip(outcomes: dict[tuple[str, str], Outcome]) -> Section | None:
     )
     return Section(
         "gzip",
-        f"7. {r['events']:,} transactions from a generator, written as JSONL and gzipped on "
+        f"10. {r['events']:,} transactions from a generator, written as JSONL and gzipped on "
         "the fly, then uploaded",
         [
             "variant",
@@ -174,7 +174,7 @@ def _sharded(outcomes: dict[tuple[str, str], Outcome]) -> Section | None:
         notes.insert(0, f"4 processes / one process: {four / one:.2f}x.")
     return Section(
         "sharded",
-        f"8. Attribution events through bulk_create, sharded by user: {sample.get('events', 0):,} "
+        f"11. Attribution events through bulk_create, sharded by user: {sample.get('events', 0):,} "
         f"events for {sample.get('users', 0):,} users",
         ["variant", "events/s", "range over reps", "upload events/s", "time s"],
         rows,
