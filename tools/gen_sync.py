@@ -32,6 +32,8 @@ import argparse
 import ast
 import copy
 import difflib
+import importlib.util
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -69,6 +71,10 @@ CLIENT_DOC_EXTRA = (
 
 class GeneratorError(Exception):
     """The async source has a shape the generator cannot mirror faithfully."""
+
+
+class MissingRuff(GeneratorError):
+    """No ruff to format the output with."""
 
 
 def sync_name(name: str) -> str:
@@ -477,7 +483,7 @@ def _ruff(files: dict[Path, str]) -> dict[Path, str]:
         for path, target in staged.items():
             target.parent.mkdir(exist_ok=True)
             target.write_text(files[path])
-        ruff = [sys.executable, "-m", "ruff"]
+        ruff = _ruff_command()
         config = ["--config", str(Path(__file__).resolve().parent.parent / "pyproject.toml")]
         # As if in place, so that first-party imports sort as they will in the package.
         # Unused imports go first: sorting first would wrap a long runtime import line
@@ -489,6 +495,19 @@ def _ruff(files: dict[Path, str]) -> dict[Path, str]:
         ):
             subprocess.run(command, check=True, cwd=ROOT)
         return {path: target.read_text() for path, target in staged.items()}
+
+
+def _ruff_command() -> list[str]:
+    """ruff from this interpreter, else on PATH, else from the project's own virtual
+    environments (so that a bare ``python3 tools/gen_sync.py --check`` works in a checkout
+    where ``.ci/run`` has run)."""
+    if importlib.util.find_spec("ruff") is not None:
+        return [sys.executable, "-m", "ruff"]
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (shutil.which("ruff"), here / ".ci/.venv/bin/ruff", here / ".venv/bin/ruff"):
+        if candidate is not None and Path(candidate).is_file():
+            return [str(candidate)]
+    raise MissingRuff("ruff is needed to format the output: pip install --group dev")
 
 
 def _set_root(root: Path) -> None:
@@ -505,7 +524,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         files = generate()
     except GeneratorError as error:
-        print(f"gen_sync: {error}; teach gen_sync.py how to mirror it", file=sys.stderr)
+        hint = "" if isinstance(error, MissingRuff) else "; teach gen_sync.py how to mirror it"
+        print(f"gen_sync: {error}{hint}", file=sys.stderr)
         return 2
     stale = [path for path in OUTPUT.glob("*.py") if path not in files]
     changed = [p for p, text in files.items() if not p.exists() or p.read_text() != text]
