@@ -18,7 +18,6 @@ Responses are lenient: earned-reward rows of a type this version does not know g
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, Union
@@ -28,6 +27,7 @@ import msgspec
 from .._errors import InvalidParameterError
 from .._validate import require_aware, require_id
 from ._base import Model, Page, Resource, ResourceIdentifier, UnknownResource
+from ._wire import from_wire
 from .attributions import _Request
 from .common import Job, MultiStatus
 from .notifications import CommissionEarned
@@ -101,7 +101,6 @@ DATE_FOR_STATUS: dict[str, str] = {
     "RETURNED": "transaction_date",
     "DECLINED": "transaction_date",
 }
-_MISSING = re.compile(r"Object missing required field `([^`]+)`")
 S = TypeVar("S", bound=msgspec.Struct)
 _ENCODE = msgspec.json.Encoder().encode
 _DECODE = msgspec.json.Decoder().decode
@@ -163,7 +162,7 @@ def _nested(name: str, value: object, cls: type[S]) -> S:
     if type(value) is cls:
         return value
     if isinstance(value, Mapping):
-        return _from_wire(name, value, cls)
+        return from_wire(name, value, cls)
     raise InvalidParameterError(name, value, f"must be a {cls.__name__} or a mapping")
 
 
@@ -454,7 +453,7 @@ def as_transaction(obj: object) -> AnyTransaction:
         raise InvalidParameterError(
             "type", kind, "allowed values are " + ", ".join(map(repr, TRANSACTION_CLASSES))
         )
-    return _from_wire("", _flatten(obj, "id"), cls)
+    return from_wire("", _flatten(obj, "id"), cls)
 
 
 def as_fraud_marker(obj: object) -> FraudMarker:
@@ -470,7 +469,7 @@ def as_fraud_marker(obj: object) -> FraudMarker:
     kind = obj.get("type", "fraudulentTransaction")
     if kind != "fraudulentTransaction":
         raise InvalidParameterError("type", kind, "must be 'fraudulentTransaction'")
-    return _from_wire("", _flatten(obj, "transactionId"), FraudMarker)
+    return from_wire("", _flatten(obj, "transactionId"), FraudMarker)
 
 
 def _flatten(obj: Mapping[str, Any], id_name: str) -> dict[str, Any]:
@@ -483,44 +482,6 @@ def _flatten(obj: Mapping[str, Any], id_name: str) -> dict[str, Any]:
     if "id" in obj:
         flat[id_name] = obj["id"]
     return flat
-
-
-def _from_wire(name: str, obj: Mapping[str, Any], cls: type[S]) -> S:
-    """``msgspec.convert`` with its errors as :class:`InvalidParameterError` naming the
-    field (prefixed with ``name`` when given)."""
-    try:
-        return msgspec.convert(obj, cls)
-    except msgspec.ValidationError as error:
-        message, at, where = str(error).rpartition(" - at `$")
-        if not at:
-            message, where = where, ""
-        field = where.rstrip("`").lstrip(".")
-        cause = error.__cause__
-        if isinstance(cause, InvalidParameterError):  # from a __post_init__, maybe nested
-            parameter = ".".join(part for part in (name, field, cause.parameter) if part)
-            tail = str(cause).rpartition(cause.allowed)[2]  # " (hint)" or ""
-            hint = tail[2:-1] if tail.startswith(" (") else ""
-            raise InvalidParameterError(parameter, cause.value, cause.allowed, hint=hint) from None
-        missing = _MISSING.match(message)
-        if missing:  # name the missing field itself, not the object that lacks it
-            field = ".".join(part for part in (field, missing.group(1)) if part)
-            message = "is required"
-        elif message == "Expected `int`, got `float`":
-            message = "must be an integer (a float is refused, never rounded)"
-        path = ".".join(part for part in (name, field) if part) or cls.__name__
-        raise InvalidParameterError(path, _lookup(obj, field), message) from None
-
-
-def _lookup(obj: Any, field: str) -> Any:
-    """The value at ``field`` (``merchant.latitude``, ``cardLastFours[1]``) in ``obj``."""
-    for part in re.findall(r"[^.\[\]]+", field):
-        if isinstance(obj, Mapping):
-            obj = obj.get(part)
-        elif isinstance(obj, Sequence) and part.isdigit() and int(part) < len(obj):
-            obj = obj[int(part)]
-        else:
-            return None
-    return obj
 
 
 def encode_transactions(transactions: Sequence[AnyTransaction]) -> bytes:

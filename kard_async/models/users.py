@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import msgspec
 
 from .._errors import InvalidParameterError
-from .._validate import nested, require_id
+from .._validate import require_id
 from ._base import Model
+from ._wire import from_wire
 from .attributions import _Request
 from .common import MultiStatus
 
@@ -66,7 +67,6 @@ _E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 _POSTAL_CODE = re.compile(r"[0-9]{5}")
 _SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
 _YEAR = re.compile(r"[0-9]{4}")
-_MISSING = re.compile(r"Object missing required field `([^`]+)`")
 
 T = TypeVar("T", bound=msgspec.Struct)
 
@@ -210,27 +210,7 @@ def _convert(name: str, item: object, cls: type[T]) -> T:
         return item
     if not isinstance(item, Mapping):
         raise InvalidParameterError(name, item, f"must be a {cls.__name__} or a mapping")
-    return _from_wire(name, item, cls)
-
-
-def _from_wire(name: str, obj: Mapping[str, Any], cls: type[T]) -> T:
-    """``msgspec.convert`` with its errors as :class:`InvalidParameterError` naming the
-    field (``name`` prefixes it when given)."""
-    try:
-        return msgspec.convert(obj, cls)
-    except msgspec.ValidationError as error:
-        cause = error.__cause__
-        if isinstance(cause, InvalidParameterError):
-            raise (nested(name, cause) if name else cause) from None
-        message, _, where = str(error).partition(" - at `$")
-        field = where.rstrip("`").lstrip(".")
-        missing = _MISSING.match(message)
-        if missing:  # name the missing field itself, not the object that lacks it
-            field = ".".join(part for part in (field, missing.group(1)) if part)
-            message = "is required"
-        value = obj.get(re.split(r"[.\[]", field)[0]) if field else obj
-        path = ".".join(part for part in (name, field) if part) or cls.__name__
-        raise InvalidParameterError(path, value, message) from None
+    return from_wire(name, item, cls)
 
 
 def as_user(obj: object) -> User:
@@ -243,7 +223,7 @@ def as_user(obj: object) -> User:
         raise InvalidParameterError(
             "user", obj, "must be a User or a mapping in the API's wire format"
         )
-    return _from_wire("", _flatten("user", obj), User)
+    return from_wire("", _flatten("user", obj), User)
 
 
 def as_audit(obj: object) -> Audit:
@@ -255,7 +235,7 @@ def as_audit(obj: object) -> Audit:
         raise InvalidParameterError(
             "audit", obj, "must be an Audit or a mapping in the API's wire format"
         )
-    return _from_wire("", _flatten("audit", obj), Audit)
+    return from_wire("", _flatten("audit", obj), Audit)
 
 
 def _flatten(kind: str, obj: Mapping[str, Any]) -> dict[str, Any]:
