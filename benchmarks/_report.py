@@ -216,6 +216,37 @@ def _times(value: float | None) -> str:
     return "-" if value is None else f"{_auto(value)}x"
 
 
+def _throughput_rows(
+    present: list[Outcome],
+    ours_eps: float | None,
+    cpu: Callable[[Outcome], tuple[float | None, float | None]],
+) -> list[list[str]]:
+    """One row per variant of a bulk measure: events/s, its range, the CPU column and its
+    ratio to ours (``cpu`` gives both, as each measure counts CPU its own way), peak RSS."""
+    rows = []
+    for outcome in present:
+        label = LABELS["client"][outcome.variant]
+        status = _status(outcome)
+        if status:
+            rows.append([label, status, "", "", "", "", ""])
+            continue
+        eps = outcome.med("events_per_s")
+        capped = any(r.get("capped") for r in outcome.results)
+        cpu_value, cpu_ratio = cpu(outcome)
+        rows.append(
+            [
+                label + (" (time-capped)" if capped else ""),
+                _auto(eps),
+                _range(outcome, "events_per_s", _auto),
+                _auto(cpu_value),
+                _num(outcome.med("peak_rss_mib")),
+                _times(_ratio(ours_eps, eps)),
+                _times(cpu_ratio),
+            ]
+        )
+    return rows
+
+
 def _range(outcome: Outcome, key: str, fmt: Callable[[float | None], str]) -> str:
     spread = outcome.spread(key)
     if spread is None or len(outcome.results) < 2:
@@ -382,26 +413,11 @@ def _bulk(outcomes: dict[tuple[str, str], Outcome], measure: str) -> Section | N
     ours = outcomes.get((measure, "ours"))
     ours_eps = ours.med("events_per_s") if ours and not _status(ours) else None
     ours_cpu = ours.med("events_per_cpu_s") if ours and not _status(ours) else None
-    rows = []
-    for outcome in present:
-        label = LABELS["client"][outcome.variant]
-        status = _status(outcome)
-        if status:
-            rows.append([label, status, "", "", "", "", ""])
-            continue
-        eps = outcome.med("events_per_s")
-        capped = any(r.get("capped") for r in outcome.results)
-        rows.append(
-            [
-                label + (" (time-capped)" if capped else ""),
-                _auto(eps),
-                _range(outcome, "events_per_s", _auto),
-                _auto(outcome.med("events_per_cpu_s")),
-                _num(outcome.med("peak_rss_mib")),
-                _times(_ratio(ours_eps, eps)),
-                _times(_ratio(ours_cpu, outcome.med("events_per_cpu_s"))),
-            ]
-        )
+    rows = _throughput_rows(
+        present,
+        ours_eps,
+        lambda o: (o.med("events_per_cpu_s"), _ratio(ours_cpu, o.med("events_per_cpu_s"))),
+    )
 
     def of(variant: str, key: str) -> float | None:
         outcome = outcomes.get((measure, variant))
@@ -674,26 +690,11 @@ def _tx_bulk(outcomes: dict[tuple[str, str], Outcome]) -> Section | None:
         return outcome.med(field) if outcome and not _status(outcome) else None
 
     ours_eps, ours_cpu = of("ours", "events_per_s"), of("ours", "cpu_us_per_event")
-    rows = []
-    for outcome in present:
-        label = LABELS["client"][outcome.variant]
-        status = _status(outcome)
-        if status:
-            rows.append([label, status, "", "", "", "", ""])
-            continue
-        eps = outcome.med("events_per_s")
-        capped = any(r.get("capped") for r in outcome.results)
-        rows.append(
-            [
-                label + (" (time-capped)" if capped else ""),
-                _auto(eps),
-                _range(outcome, "events_per_s", _auto),
-                _auto(outcome.med("cpu_us_per_event")),
-                _num(outcome.med("peak_rss_mib")),
-                _times(_ratio(ours_eps, eps)),
-                _times(_ratio(outcome.med("cpu_us_per_event"), ours_cpu)),
-            ]
-        )
+    rows = _throughput_rows(
+        present,
+        ours_eps,
+        lambda o: (o.med("cpu_us_per_event"), _ratio(o.med("cpu_us_per_event"), ours_cpu)),
+    )
     vs_minimal = _ratio(ours_eps, of("minimal", "events_per_s"))
     targets = [
         Target(
