@@ -38,12 +38,13 @@ from ._errors import (
     BadRequestError,
     ConflictError,
     ErrorObject,
+    InvalidParameterError,
     KardError,
     ResponseValidationError,
 )
 from ._requester import Requester
 from ._transport import ResponseInfo
-from ._validate import require_int
+from ._validate import require_id, require_int
 from .models._base import decoder_for
 
 __all__ = [
@@ -70,23 +71,28 @@ _POINTER = re.compile(r"^/data/(\d+)(?:/|$)")
 class BatchSpec(Generic[ItemT, ResultT]):
     """One bulk helper, as configuration of the engine.
 
-    ``prepare(item)`` checks one input item and returns ``(key, checked item)``, raising
-    ``InvalidParameterError`` for a bad one; batches hold items of one key, at most
-    ``max_batch`` of them. ``path(organization, key)`` is where a batch goes, as
-    ``encode(items)``; the answer decodes as ``result`` (``unwrap``: from its ``data``).
-    ``job_id(result)`` names an accepted batch; ``item_errors(result)`` lists the items a
-    207 multi-status refused, matched to items by ``item_id`` (or ``/data/N`` pointers).
-    ``resend(key, item)`` is the input form of an item, for ``failed_items()``; ``noun``
-    names the items in messages (``max_buffered_<noun>``).
+    ``check(item)`` turns one input item (a model, or its wire mapping) into the item sent,
+    raising ``InvalidParameterError`` for a bad one; an item whose type is in ``built`` was
+    checked when it was built and is taken as it is. With ``key`` (e.g. ``"user_id"``) the
+    input items are ``(key, item)`` pairs, batched per key; otherwise every batch is for
+    the organization. A batch holds at most ``max_batch`` items.
+    ``path(organization, key)`` is where a batch goes, as ``encode(items)``; the answer
+    decodes as ``result`` (``unwrap``: from its ``data``). ``job_id(result)`` names an
+    accepted batch; ``item_errors(result)`` lists the items a 207 multi-status refused,
+    matched to items by ``item_id`` (or ``/data/N`` pointers). ``resend(key, item)`` is
+    the input form of an item, for ``failed_items()``; ``noun`` names the items in
+    messages (``max_buffered_<noun>``).
     """
 
     max_batch: int
-    prepare: Callable[[object], tuple[str, ItemT]]
+    check: Callable[[object], ItemT]
+    built: frozenset[type]
     path: Callable[[str, str], str]
     encode: Callable[[list[ItemT]], bytes]
     result: type[ResultT]
     job_id: Callable[[ResultT], str | None]
     resend: Callable[[str, ItemT], object]
+    key: str | None = None
     noun: str = "items"
     unwrap: bool = False
     item_errors: Callable[[ResultT], Sequence[ErrorObject]] = lambda result: ()
@@ -352,7 +358,8 @@ class _Engine(Generic[ItemT, ResultT]):
         on_progress: Callable[[BulkProgress], None] | None,
     ) -> None:
         self._spec = spec
-        self._prepare = spec.prepare
+        self._built = spec.built
+        self._keyed = spec.key is not None
         self._max_batch = spec.max_batch
         self._organization = organization
         self._decoder = decoder_for(spec.result, unwrap=spec.unwrap)
@@ -371,7 +378,8 @@ class _Engine(Generic[ItemT, ResultT]):
         self._in_flight: set[_Batch] = set()  # on the wire: outcome unknown if interrupted
         self._held: set[_Batch] = set()  # taken by a worker, not sent yet
         self._ready: list[_Batch] = []
-        self._buffered = 0
+        self._taken = 0  # items taken from the input; the next one's index
+        self._unbuffered = 0  # of those, items invalid or handed to the workers
         self._queue: asyncio.Queue[_Batch | None] = asyncio.Queue(maxsize=concurrency)
         self._workers: list[asyncio.Future[None]] = []
         self._idle = 0  # workers started and waiting for a batch
@@ -434,19 +442,15 @@ class _Engine(Generic[ItemT, ResultT]):
     # --- producer: check, group by key, hand out batches ---
 
     async def _produce(self, items: Iterable[Any] | AsyncIterable[Any]) -> None:
-        # Per item only a plain call: a coroutine per item cost more than all the rest of
-        # the bookkeeping. Only a full batch (or a full buffer) awaits.
-        take = self._take
-        index = 0
+        fill = self._fill
         if isinstance(items, AsyncIterable):
             async for item in items:
-                if take(index, item):
+                if fill(iter((item,))):
                     await self._drain()
-                index += 1
         elif isinstance(items, (Sequence, InMemory)):  # already in memory: read inline
-            for index, item in enumerate(items):
-                if take(index, item):
-                    await self._drain()
+            rest = iter(items)
+            while fill(rest):
+                await self._drain()
         else:
             # An iterator may block (a file, a pipe, a database cursor): read it a chunk at a
             # time in a worker thread, so the event loop (for Kard, every caller) runs on.
@@ -455,20 +459,15 @@ class _Engine(Generic[ItemT, ResultT]):
                 try:
                     chunk, failure = await reader.next_chunk()
                 except _Interrupted as stopped:
-                    for item in stopped.chunk:  # taken from the input: reported as unsent
-                        take(index, item)
-                        index += 1
+                    self._take_all(iter(stopped.chunk))  # taken from the input: reported
                     raise
-                for position, item in enumerate(chunk):
-                    index += 1
-                    if take(index - 1, item):
-                        try:
-                            await self._drain()
-                        except BaseException:
-                            for rest in chunk[position + 1 :]:  # taken: reported as unsent
-                                take(index, rest)
-                                index += 1
-                            raise
+                rest = iter(chunk)
+                try:
+                    while fill(rest):
+                        await self._drain()
+                except BaseException:
+                    self._take_all(rest)  # taken from the input: reported as unsent
+                    raise
                 if failure is not None:  # after the items read before it: they count
                     raise failure
                 if not chunk:
@@ -479,28 +478,86 @@ class _Engine(Generic[ItemT, ResultT]):
         for _ in self._workers:
             await self._queue.put(None)
 
-    def _take(self, index: int, item: object) -> bool:
-        """Buffer one input item; True when a batch is ready or the buffer is over its limit.
-        (The per-item hot path: a few microseconds per item are the engine's whole cost.)"""
-        try:
-            key, checked = self._prepare(item)
-        except KardError as error:
-            pair = item if type(item) is tuple and len(item) == 2 else (None, item)
-            self._invalid(index, pair[0], pair[1], str(error))
-            return False
+    def _fill(self, items: Iterator[Any]) -> bool:
+        """Take items from ``items`` into their batches until a batch is full or too many
+        items wait (True: drain, then call again with the same iterator), or to the end.
+
+        The per-item hot path, inlined because a call per item cost more than all the rest
+        of the engine's bookkeeping: an item of a type checked when built, for a key that
+        already has a batch (so was checked too), is only appended. ``_check`` takes the
+        rest."""
         buffers = self._buffers
-        batch = buffers.get(key)
+        built = self._built
+        keyed = self._keyed
+        max_batch = self._max_batch
+        key: object = self._organization
+        value: Any = None
+        position = self._taken
+        flush_at = self._max_buffered + self._unbuffered  # too many wait past this position
+        for item in items:
+            batch: _Batch | None = None
+            if keyed:
+                if type(item) is tuple and len(item) == 2:
+                    key, value = item
+                    if type(value) in built and type(key) is str:
+                        batch = buffers.get(key)
+            elif type(item) in built:
+                value = item
+                batch = buffers.get(key)  # type: ignore[call-overload]
+            if batch is None:
+                self._taken = position
+                checked = self._check(position, item)
+                position += 1
+                flush_at = self._max_buffered + self._unbuffered
+                if checked is None:
+                    continue
+                batch, value = checked
+            else:
+                position += 1
+            batch_items = batch.items
+            batch_items.append(value)
+            batch.indexes.append(position - 1)
+            if len(batch_items) == max_batch:
+                del buffers[batch.key]
+                self._ready.append(batch)
+                self._taken = position
+                return True
+            if position > flush_at:
+                self._taken = position
+                return True
+        self._taken = position
+        return False
+
+    def _take_all(self, items: Iterator[Any]) -> None:
+        """Take every item left in ``items``, ready batches and all (the upload stopped)."""
+        while self._fill(items):
+            pass
+
+    def _check(self, index: int, item: object) -> tuple[_Batch, Any] | None:
+        """Check one input item in full and find its batch (a new one for a new key); None
+        when the item is invalid, which is then reported."""
+        spec = self._spec
+        key = self._organization
+        value = item
+        try:
+            if spec.key is not None:
+                if type(item) is not tuple or len(item) != 2:
+                    raise InvalidParameterError("item", item, f"must be a ({spec.key}, item) pair")
+                key, value = require_id(spec.key, item[0]), item[1]
+            checked = value if type(value) in spec.built else spec.check(value)
+        except KardError as error:
+            given = item if type(item) is tuple and len(item) == 2 else (None, item)
+            self._unbuffered += 1
+            self._invalid(index, given[0], given[1], str(error))
+            return None
+        batch = self._buffers.get(key)
         if batch is None:
-            batch = buffers[key] = _Batch(key)
-        items = batch.items
-        items.append(checked)
-        batch.indexes.append(index)
-        self._buffered += 1
-        if len(items) == self._max_batch:
-            del buffers[key]
-            self._ready.append(batch)
-            return True
-        return self._buffered > self._max_buffered
+            batch = self._buffers[key] = _Batch(key)
+        return batch, checked
+
+    @property
+    def _buffered(self) -> int:
+        return self._taken - self._unbuffered
 
     async def _drain(self) -> None:
         while self._ready:
@@ -525,7 +582,7 @@ class _Engine(Generic[ItemT, ResultT]):
             self._idle += 1
             self._workers.append(asyncio.ensure_future(self._worker()))
         await self._queue.put(batch)
-        self._buffered -= len(batch.items)
+        self._unbuffered += len(batch.items)
 
     # --- workers: send batches, account for every item ---
 

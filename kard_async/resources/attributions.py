@@ -57,27 +57,11 @@ def prepare_events(
     return prepared
 
 
-_EVENT_TYPES = frozenset(get_args(AttributionEvent))
-_NOT_IDS = frozenset(("", ".", ".."))
-
-
-def _attribution_pair(item: object) -> tuple[str, AttributionEvent]:
-    if type(item) is not tuple or len(item) != 2:
-        raise InvalidParameterError("item", item, "must be a (user_id, event) pair")
-    user_id, event = item
-    if (
-        type(event) in _EVENT_TYPES  # built, so already checked
-        and type(user_id) is str
-        and user_id not in _NOT_IDS
-        and not user_id.isspace()
-    ):
-        return item
-    return require_id("user_id", user_id), as_event(event)
-
-
 ATTRIBUTIONS: BatchSpec[AttributionEvent, Job] = BatchSpec(
     max_batch=MAX_EVENTS_PER_REQUEST,
-    prepare=_attribution_pair,
+    key="user_id",
+    check=as_event,
+    built=frozenset(get_args(AttributionEvent)),
     path=lambda org, user: url_path("v2", "issuers", org, "users", user, "attributions"),
     encode=encode_events,
     result=Job,

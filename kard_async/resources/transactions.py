@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
 from typing import Any, TypeVar, Union
 
 from .. import bulk
@@ -100,27 +99,11 @@ def prepare_fraud_markers(markers: object) -> list[FraudMarker]:
     )
 
 
-def transactions_spec(organization: str) -> BatchSpec[AnyTransaction, TransactionsCreated]:
-    """The batch engine's description of ``bulk_create`` for one organization."""
-
-    def prepare(item: object) -> tuple[str, AnyTransaction]:
-        # The engine's per-item hot path: a built transaction was checked when built.
-        if type(item) is Transaction or type(item) is CoreTransaction:
-            return organization, item
-        return organization, as_transaction(item)
-
-    return replace(TRANSACTIONS, prepare=prepare)
-
-
-def fraud_markers_spec(organization: str) -> BatchSpec[FraudMarker, FraudMarked]:
-    """The batch engine's description of ``bulk_mark_fraud`` for one organization."""
-    return replace(FRAUD_MARKERS, prepare=lambda item: (organization, as_fraud_marker(item)))
-
-
-# Batches are per organization: every item's key is the organization the upload is for.
+# Batches are per organization (no key): one organization's upload.
 TRANSACTIONS: BatchSpec[AnyTransaction, TransactionsCreated] = BatchSpec(
     max_batch=MAX_TRANSACTIONS_PER_REQUEST,
-    prepare=lambda item: ("", as_transaction(item)),  # see transactions_spec()
+    check=as_transaction,
+    built=frozenset((Transaction, CoreTransaction)),
     path=lambda organization, _: url_path("v2", "issuers", organization, "transactions"),
     encode=encode_transactions,
     result=TransactionsCreated,
@@ -133,7 +116,8 @@ TRANSACTIONS: BatchSpec[AnyTransaction, TransactionsCreated] = BatchSpec(
 
 FRAUD_MARKERS: BatchSpec[FraudMarker, FraudMarked] = BatchSpec(
     max_batch=MAX_FRAUD_MARKERS_PER_REQUEST,
-    prepare=lambda item: ("", as_fraud_marker(item)),  # see fraud_markers_spec()
+    check=as_fraud_marker,
+    built=frozenset((FraudMarker,)),
     path=lambda organization, _: url_path("v2", "issuers", organization, "fraud"),
     encode=encode_fraud_markers,
     result=FraudMarked,
@@ -207,10 +191,9 @@ class AsyncTransactions(AsyncTransactionFiles):
         times a second. Programming errors and cancellation propagate, with the partial
         report as the exception's ``kard_bulk_report``.
         """
-        requester = self._requester.derive(organization_id=organization_id)
         return await bulk.upload(
-            transactions_spec(requester.organization()),
-            requester,
+            TRANSACTIONS,
+            self._requester.derive(organization_id=organization_id),
             _lazy("transactions", transactions),
             concurrency=concurrency,
             max_buffered=max_buffered_transactions,
@@ -259,10 +242,9 @@ class AsyncTransactions(AsyncTransactionFiles):
         in ``bulk_create``: every marker ends up in exactly one of ``report.jobs``
         (accepted; these have no job id), ``report.failed`` or ``report.invalid``.
         """
-        requester = self._requester.derive(organization_id=organization_id)
         return await bulk.upload(
-            fraud_markers_spec(requester.organization()),
-            requester,
+            FRAUD_MARKERS,
+            self._requester.derive(organization_id=organization_id),
             _lazy("markers", markers),
             concurrency=concurrency,
             max_buffered=max_buffered_markers,

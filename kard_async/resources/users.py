@@ -4,7 +4,6 @@ and the user-scoped API areas (rewards, attributions, audits)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
 from functools import cached_property
 from typing import Any, Union
 
@@ -63,14 +62,10 @@ def prepare_users(users: Sequence[User | Mapping[str, Any]]) -> list[User]:
     return prepared
 
 
-def users_spec(organization: str) -> BatchSpec[User, UsersCreated]:
-    """The batch engine's description of ``bulk_create`` for one organization."""
-    return replace(_USERS, prepare=lambda item: (organization, as_user(item)))
-
-
-_USERS: BatchSpec[User, UsersCreated] = BatchSpec(
+USERS: BatchSpec[User, UsersCreated] = BatchSpec(
     max_batch=MAX_USERS_PER_REQUEST,
-    prepare=lambda item: ("", as_user(item)),  # replaced by users_spec(organization)
+    check=as_user,
+    built=frozenset((User,)),
     path=lambda organization, _: url_path("v2", "issuers", organization, "users"),
     encode=encode_users,
     result=UsersCreated,
@@ -206,10 +201,9 @@ class AsyncUsers(AsyncResource):
         may have been enrolled). Programming errors and cancellation propagate, with the
         partial report as the exception's ``kard_bulk_report``.
         """
-        requester = self._requester.derive(organization_id=organization_id)
         return await bulk.upload(
-            users_spec(requester.organization()),
-            requester,
+            USERS,
+            self._requester.derive(organization_id=organization_id),
             users,
             concurrency=concurrency,
             max_buffered=max_buffered_users,
