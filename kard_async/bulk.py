@@ -28,6 +28,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any, Generic, TypeVar
 
 from ._call import Call
@@ -65,6 +66,7 @@ MAX_CONCURRENCY = 1024
 _PROGRESS_INTERVAL = 0.1
 _READ_CHUNK = 1024  # input items read per worker-thread hop from a (possibly blocking) iterator
 _POINTER = re.compile(r"^/data/(\d+)(?:/|$)")
+_UNCHECKED = object()  # stands for an item the hot path could not take
 
 
 @dataclass(frozen=True)
@@ -445,10 +447,10 @@ class _Engine(Generic[ItemT, ResultT]):
         fill = self._fill
         if isinstance(items, AsyncIterable):
             async for item in items:
-                if fill(iter((item,))):
+                if fill(iter((item if self._keyed else (self._organization, item),))):
                     await self._drain()
         elif isinstance(items, (Sequence, InMemory)):  # already in memory: read inline
-            rest = iter(items)
+            rest = self._pairs(items)
             while fill(rest):
                 await self._drain()
         else:
@@ -459,9 +461,9 @@ class _Engine(Generic[ItemT, ResultT]):
                 try:
                     chunk, failure = await reader.next_chunk()
                 except _Interrupted as stopped:
-                    self._take_all(iter(stopped.chunk))  # taken from the input: reported
+                    self._take_all(self._pairs(stopped.chunk))  # taken from the input
                     raise
-                rest = iter(chunk)
+                rest = self._pairs(chunk)
                 try:
                     while fill(rest):
                         await self._drain()
@@ -478,45 +480,41 @@ class _Engine(Generic[ItemT, ResultT]):
         for _ in self._workers:
             await self._queue.put(None)
 
-    def _fill(self, items: Iterator[Any]) -> bool:
-        """Take items from ``items`` into their batches until a batch is full or too many
+    def _pairs(self, items: Iterable[Any]) -> Iterator[Any]:
+        """``(key, item)`` pairs: the input itself, or each item with the organization."""
+        return iter(items) if self._keyed else zip(repeat(self._organization), items)
+
+    def _fill(self, pairs: Iterator[Any]) -> bool:
+        """Take ``(key, item)`` pairs into their batches until a batch is full or too many
         items wait (True: drain, then call again with the same iterator), or to the end.
 
-        The per-item hot path, inlined because a call per item cost more than all the rest
-        of the engine's bookkeeping: an item of a type checked when built, for a key that
+        The per-item hot path, inlined because a call per item cost more than the rest of
+        the engine's bookkeeping: an item of a type checked when built, for a key that
         already has a batch (so was checked too), is only appended. ``_check`` takes the
-        rest."""
+        rest: a new key, an item to check, anything that is not a pair."""
         buffers = self._buffers
         built = self._built
-        keyed = self._keyed
         max_batch = self._max_batch
-        key: object = self._organization
-        value: Any = None
         position = self._taken
         flush_at = self._max_buffered + self._unbuffered  # too many wait past this position
-        for item in items:
-            batch: _Batch | None = None
-            if keyed:
-                if type(item) is tuple and len(item) == 2:
-                    key, value = item
-                    if type(value) in built and type(key) is str:
-                        batch = buffers.get(key)
-            elif type(item) in built:
-                value = item
-                batch = buffers.get(key)  # type: ignore[call-overload]
-            if batch is None:
+        for pair in pairs:
+            try:
+                key, item = pair
+                batch = buffers[key]
+            except Exception:
+                item = _UNCHECKED
+            if type(item) not in built:
                 self._taken = position
-                checked = self._check(position, item)
-                position += 1
+                checked = self._check(position, pair)
                 flush_at = self._max_buffered + self._unbuffered
-                if checked is None:
+                if checked is None:  # invalid, and reported
+                    position += 1
                     continue
-                batch, value = checked
-            else:
-                position += 1
+                batch, item = checked
             batch_items = batch.items
-            batch_items.append(value)
-            batch.indexes.append(position - 1)
+            batch_items.append(item)
+            batch.indexes.append(position)
+            position += 1
             if len(batch_items) == max_batch:
                 del buffers[batch.key]
                 self._ready.append(batch)
@@ -528,27 +526,34 @@ class _Engine(Generic[ItemT, ResultT]):
         self._taken = position
         return False
 
-    def _take_all(self, items: Iterator[Any]) -> None:
-        """Take every item left in ``items``, ready batches and all (the upload stopped)."""
-        while self._fill(items):
+    def _take_all(self, pairs: Iterator[Any]) -> None:
+        """Take every pair left in ``pairs``, ready batches and all (the upload stopped)."""
+        while self._fill(pairs):
             pass
 
-    def _check(self, index: int, item: object) -> tuple[_Batch, Any] | None:
+    def _check(self, index: int, pair: object) -> tuple[_Batch, Any] | None:
         """Check one input item in full and find its batch (a new one for a new key); None
         when the item is invalid, which is then reported."""
         spec = self._spec
-        key = self._organization
-        value = item
+        given_key: object = None
+        item: object = pair
+        paired = isinstance(pair, (tuple, list)) and len(pair) == 2
+        if spec.key is None:  # an (organization, item) pair made by _pairs
+            item = pair[1]  # type: ignore[index]
+        elif paired:
+            given_key, item = pair  # type: ignore[misc]
         try:
-            if spec.key is not None:
-                if type(item) is not tuple or len(item) != 2:
-                    raise InvalidParameterError("item", item, f"must be a ({spec.key}, item) pair")
-                key, value = require_id(spec.key, item[0]), item[1]
-            checked = value if type(value) in spec.built else spec.check(value)
+            if spec.key is None:
+                key = self._organization
+            elif not paired:
+                noun = spec.noun.rstrip("s")
+                raise InvalidParameterError("item", pair, f"must be a ({spec.key}, {noun}) pair")
+            else:
+                key = require_id(spec.key, given_key)
+            checked = item if type(item) in spec.built else spec.check(item)
         except KardError as error:
-            given = item if type(item) is tuple and len(item) == 2 else (None, item)
             self._unbuffered += 1
-            self._invalid(index, given[0], given[1], str(error))
+            self._invalid(index, given_key, item, str(error))
             return None
         batch = self._buffers.get(key)
         if batch is None:
