@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from .models._base import Decoder
@@ -37,7 +37,9 @@ class StreamingDecoder(Generic[T]):
         raise NotImplementedError
 
 
-@dataclass(frozen=True)
+# Not frozen: a frozen dataclass's __init__ sets each field through object.__setattr__,
+# which made building a Call cost more than a small request's own work. Never mutated.
+@dataclass(slots=True)
 class Call(Generic[T]):
     """One API call.
 
@@ -54,7 +56,7 @@ class Call(Generic[T]):
     query: str = ""
     body: bytes | BodyStream | None = None
     content_type: str | None = "application/json"
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] | None = None
     write: bool = False
     authenticated: bool = True
     absolute: bool = False

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote, urlsplit
 
 from ._errors import InvalidParameterError
@@ -27,14 +28,19 @@ def _quote(value: str) -> str:
     return value if _UNRESERVED.fullmatch(value) else quote(value, safe="")
 
 
+# The same few segments (the version, the organization, a user's id) recur on every call.
+_quote_segment = lru_cache(maxsize=4096)(_quote)
+
+
 def path(*segments: str) -> str:
     """``path("v2", "issuers", org)`` -> ``/v2/issuers/<org, encoded>``."""
-    for segment in segments:
-        if segment in DOT_SEGMENTS:  # ids are checked by name before; this catches the rest
-            raise InvalidParameterError(
-                "id", segment, "'.' and '..' are not ids: they would change the URL's path"
-            )
-    return "/" + "/".join(_quote(s) for s in segments)
+    if not DOT_SEGMENTS.isdisjoint(segments):
+        # Ids are checked by name before; this catches the rest.
+        segment = next(s for s in segments if s in DOT_SEGMENTS)
+        raise InvalidParameterError(
+            "id", segment, "'.' and '..' are not ids: they would change the URL's path"
+        )
+    return "/" + "/".join(map(_quote_segment, segments))
 
 
 def _encode_value(key: str, value: object) -> str:

@@ -3,6 +3,7 @@ organization. The one small interface between resources and ``AsyncKard``."""
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -31,8 +32,8 @@ class Requester:
             )
         return organization
 
-    async def send(self, call: Call[T]) -> T:
-        return await self.transport.send(call, self.options)
+    def send(self, call: Call[T]) -> Coroutine[Any, Any, T]:
+        return self.transport.send(call, self.options)
 
     def derive(self, *, organization_id: str | None = None, **options: Any) -> Requester:
         """A copy with some request options (and the default organization) changed."""

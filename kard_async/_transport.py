@@ -82,6 +82,8 @@ class RequestOptions:
     headers: Mapping[str, str] = field(default_factory=dict)
     retry_writes: bool = False
     on_response: Callable[[ResponseInfo], None] | None = None
+    # Internal: told of each 429/503 (also those retried), for the batch engine's limit.
+    on_pushback: Callable[[], None] | None = field(default=None, repr=False, compare=False)
 
 
 class _ErrorBody(msgspec.Struct, gc=False):
@@ -101,10 +103,9 @@ class _Throttle:
     def defer(self, seconds: float) -> None:
         self._not_before = max(self._not_before, time.monotonic() + seconds)
 
-    async def wait(self) -> None:
-        delay = self._not_before - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
+    def delay(self) -> float:
+        """Seconds to wait before the next request (0 or less: none)."""
+        return self._not_before - time.monotonic() if self._not_before else 0.0
 
 
 class Transport:
@@ -269,7 +270,8 @@ class Transport:
             url = f"{url}?{call.query}"
         headers = {"User-Agent": self._user_agent, "Accept": "application/json"}
         headers.update(options.headers)
-        headers.update(call.headers)
+        if call.headers:
+            headers.update(call.headers)
         data: Any = call.body
         if data is not None:
             if call.content_type is not None:
@@ -281,7 +283,9 @@ class Transport:
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
 
-        await self.throttle.wait()
+        delay = self.throttle.delay()
+        if delay > 0:
+            await asyncio.sleep(delay)
         pool = self._pool
         if pool is None or pool.loop is not asyncio.get_running_loop():
             pool = await self._open_pool()
@@ -295,6 +299,7 @@ class Transport:
         else:
             session = pool.reads
         started = time.monotonic()
+        limit = self._max_response_size
         failure: APIError | None = None
         streamed, result = False, None
         try:
@@ -317,8 +322,12 @@ class Transport:
                     # A download: consumed as it arrives (to a file, to a reader), never held whole.
                     result = await call.decoder.consume(response.content, response_headers)
                     streamed = True
+                elif (length := response.content_length) is not None and length <= limit:
+                    # A declared length within the limit (most answers): aiohttp reads
+                    # exactly that much, in one call.
+                    body = await response.read()
                 else:
-                    body = await _read_limited(response, self._max_response_size)
+                    body = await _read_limited(response, limit)
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             failure = _connection_error(call, error)
         if failure is not None:
@@ -397,6 +406,8 @@ class Transport:
         )
         error.outcome_unknown = call.write and may_have_processed(status)
         error.retry_after = parse_retry_after(headers)
+        if status in (429, 503) and options.on_pushback is not None:
+            options.on_pushback()
         if error.retry_after is not None and status in (429, 503):
             # Capped like the retry wait, or a huge Retry-After would stall the retry anyway.
             self.throttle.defer(min(error.retry_after, options.retry_policy.max_retry_after))
@@ -407,13 +418,9 @@ async def _read_limited(response: aiohttp.ClientResponse, limit: int) -> bytes |
     """The body, read as it arrives; None when it exceeds ``limit`` bytes, in which case the
     connection is closed rather than reused (the rest of the body is still on it)."""
     length = response.content_length
-    if length is not None:
-        if length > limit:
-            response.close()
-            return None
-        # A declared length within the limit: aiohttp reads exactly that much, in one call
-        # (the chunk loop below costs a loop pass per chunk, and most answers are small).
-        return await response.read()
+    if length is not None and length > limit:
+        response.close()
+        return None
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.content.iter_any():

@@ -44,7 +44,6 @@ from ._errors import (
     ResponseValidationError,
 )
 from ._requester import Requester
-from ._transport import ResponseInfo
 from ._validate import require_id, require_int
 from .models._base import decoder_for
 
@@ -331,17 +330,10 @@ async def upload(
     engine: _Engine[ItemT, ResultT] = _Engine(
         spec, organization, concurrency, max_buffered, on_progress
     )
-    user_hook = requester.options.on_response
-
-    def on_response(info: ResponseInfo) -> None:
-        engine.on_response(info)
-        if user_hook is not None:
-            user_hook(info)
-
     policy = requester.options.retry_policy
     engine.send = requester.derive(
         retry_policy=type(policy)(**{**policy.__dict__, "max_retries": max_retries}),
-        on_response=on_response,
+        on_pushback=engine.pushed_back,
     ).send
     return await engine.run(items)
 
@@ -387,9 +379,9 @@ class _Engine(Generic[ItemT, ResultT]):
         self._idle = 0  # workers started and waiting for a batch
         self._crashed: asyncio.Future[BaseException]
 
-    def on_response(self, info: ResponseInfo) -> None:
-        if info.status in (429, 503):
-            self._limit.pushed_back()
+    def pushed_back(self) -> None:
+        """The server said 429 or 503: fewer requests in flight for a while."""
+        self._limit.pushed_back()
 
     async def run(self, items: Iterable[Any] | AsyncIterable[Any]) -> BulkReport:
         started = time.monotonic()
