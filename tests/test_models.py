@@ -129,6 +129,36 @@ def test_wire_encoding_of_each_event_type() -> None:
     )
 
 
+def test_events_of_one_type_encode_as_the_wrapped_wire_form_whatever_their_strings_hold() -> None:
+    # Events of one type are encoded one per line and the line breaks become the wrappers:
+    # a line break, a quote or "},{" inside a string must stay inside its string.
+    tricky = m.OfferAttribution(
+        entity_id='offer\n"},{"type":"x"\u2028',
+        event_code="VIEW",
+        medium="BROWSE",
+        event_date=WHEN,
+        state=m.AttributionState(
+            filters=(
+                m.AttributionFilter(name="a\nb", value="},{"),
+                m.AttributionFilter(name="c", value="d"),
+            )
+        ),
+    )
+    plain = m.OfferAttribution(entity_id="o-2", event_code="VIEW", medium="MAP", event_date=WHEN)
+    for events in ([tricky], [tricky, plain, tricky], [plain] * 100):
+        decoded = msgspec.json.decode(encode_events(events))
+        assert decoded == {
+            "data": [
+                {
+                    "type": "offerAttribution",
+                    "attributes": msgspec.json.decode(msgspec.json.encode(event)),
+                }
+                for event in events
+            ]
+        }
+    assert b"\n" not in encode_events([tricky, plain])
+
+
 def test_event_from_wire_nested_and_flat() -> None:
     nested = m.event_from_wire(
         {

@@ -223,6 +223,15 @@ _ENCODER = msgspec.json.Encoder()
 
 
 def encode_events(events: list[AttributionEvent]) -> bytes:
+    """``{"data": [{"type": ..., "attributes": <event>}, ...]}``, the body of a write."""
+    kind = type(events[0]) if events else None
+    if kind is not None and list(map(type, events)).count(kind) == len(events):
+        # Events of one type (nearly always): each event's JSON on a line of its own, then
+        # every line break (JSON has none anywhere else) becomes the wrapper between two
+        # events. Half the cost of building a wrapper object per event.
+        head = b'{"type":' + _ENCODER.encode(kind.TYPE) + b',"attributes":'
+        lines = _ENCODER.encode_lines(events)[:-1]
+        return b'{"data":[' + head + lines.replace(b"\n", b"}," + head) + b"}]}"
     return _ENCODER.encode(_WireBody([_WireEvent(event.TYPE, event) for event in events]))
 
 
