@@ -59,6 +59,10 @@ _TOKEN_DECODER = msgspec.json.Decoder(TokenResponse)
 
 
 class TokenSource(Protocol):
+    def ready(self) -> str | None:
+        """The token to send now if it is at hand without waiting, else None (then ``get``)."""
+        ...
+
     async def get(self) -> str:
         """A bearer token to send now."""
         ...
@@ -73,6 +77,9 @@ class StaticToken:
 
     def __init__(self, token: str | TokenCallable) -> None:
         self._token = token
+
+    def ready(self) -> str | None:
+        return self._token if isinstance(self._token, str) else None
 
     async def get(self) -> str:
         if isinstance(self._token, str):
@@ -118,6 +125,10 @@ class ClientCredentials:
         self._refresh_at = 0.0
         self._flight: asyncio.Future[None] | None = None
         self.fetches = 0
+
+    def ready(self) -> str | None:
+        token = self._token
+        return token if token is not None and time.monotonic() < self._refresh_at else None
 
     async def get(self) -> str:
         while True:

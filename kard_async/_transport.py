@@ -246,7 +246,10 @@ class Transport:
         return await self._attempt(call, options)
 
     async def _attempt(self, call: Call[T], options: RequestOptions) -> T:
-        token = await self._token() if call.authenticated else None
+        token = None
+        if call.authenticated and self.auth is not None:
+            # Nearly always at hand: awaiting get() would cost two coroutines per request.
+            token = self.auth.ready() or await self._token()
         try:
             return await self._exchange(call, options, token)
         except AuthenticationError:

@@ -267,9 +267,15 @@ class _AdaptiveLimit:
         self.active = 0
         self._waiters: deque[asyncio.Future[None]] = deque()
 
-    async def acquire(self) -> None:
+    def try_acquire(self) -> bool:
+        """Take a slot if one is free at once (no waiter is ahead)."""
         if not self._waiters and self.active < max(1, int(self.limit)):
             self.active += 1
+            return True
+        return False
+
+    async def acquire(self) -> None:
+        if self.try_acquire():
             return
         granted = asyncio.get_running_loop().create_future()
         self._waiters.append(granted)
@@ -578,17 +584,23 @@ class _Engine(Generic[ItemT, ResultT]):
             # input, and a burst of batches gets every worker it may have at once.
             self._idle += 1
             self._workers.append(asyncio.ensure_future(self._worker()))
-        await self._queue.put(batch)
+        if self._queue.full():
+            await self._queue.put(batch)
+        else:
+            self._queue.put_nowait(batch)
         self._unbuffered += len(batch.items)
 
     # --- workers: send batches, account for every item ---
 
     async def _worker(self) -> None:
         try:
-            while (batch := await self._queue.get()) is not None:
+            queue = self._queue
+            # The awaits are skipped when they would not wait: a coroutine per batch each.
+            while (batch := queue.get_nowait() if queue.qsize() else await queue.get()) is not None:
                 self._idle -= 1
                 self._held.add(batch)
-                await self._limit.acquire()
+                if not self._limit.try_acquire():
+                    await self._limit.acquire()
                 try:
                     await self._send(batch)  # settles the batch, unless interrupted
                 finally:

@@ -230,8 +230,8 @@ def encode_events(events: list[AttributionEvent]) -> bytes:
         # every line break (JSON has none anywhere else) becomes the wrapper between two
         # events. Half the cost of building a wrapper object per event.
         head = b'{"type":' + _ENCODER.encode(kind.TYPE) + b',"attributes":'
-        lines = _ENCODER.encode_lines(events)[:-1]
-        return b'{"data":[' + head + lines.replace(b"\n", b"}," + head) + b"}]}"
+        lines = _ENCODER.encode_lines(events).replace(b"\n", b"}," + head, len(events) - 1)
+        return b"".join((b'{"data":[', head, memoryview(lines)[:-1], b"}]}"))
     return _ENCODER.encode(_WireBody([_WireEvent(event.TYPE, event) for event in events]))
 
 
