@@ -10,7 +10,10 @@ down (``asyncio.run()`` and ``asyncio.Runner`` do), running its ``finally`` on t
 from __future__ import annotations
 
 import asyncio
+import select
+import weakref
 from collections.abc import AsyncGenerator
+from typing import Any
 
 import aiohttp
 
@@ -26,6 +29,49 @@ processing it: a read can be sent again, but a write then has an unknown outcome
 reuse only connections that were busy moments ago, so they stay clear of any server idle
 timeout longer than this plus a round trip; after a pause, a write opens a new connection.
 """
+
+_STALE_CHECKS = 16  # a bound, should a reused connection ever read as stale again and again
+
+
+class _WriteConnector(aiohttp.TCPConnector):
+    """Never hands a write a kept-alive connection that the server has already closed.
+
+    The server's FIN can be waiting, unread, on a pooled connection: it arrived after the
+    event loop last polled. aiohttp would reuse the connection, the server would never read
+    the write, and all the client could say is "outcome unknown". An idle HTTP/1.1
+    connection has nothing to read, so a reused one that has (EOF, or anything else) is
+    closed and the next one taken. One poll(2) per write; a loop pass costs several times
+    more. New connections are not checked (a TLS server may have sent a session ticket).
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._handed_out: weakref.WeakSet[object] = weakref.WeakSet()
+
+    async def connect(self, *args: Any, **kwargs: Any) -> aiohttp.connector.Connection:
+        for _ in range(_STALE_CHECKS):
+            connection = await super().connect(*args, **kwargs)
+            protocol = connection.protocol
+            if protocol not in self._handed_out:
+                self._handed_out.add(protocol)
+                return connection
+            if not _has_input(connection):
+                return connection
+            connection.close()
+        return await super().connect(*args, **kwargs)
+
+
+def _has_input(connection: aiohttp.connector.Connection) -> bool:
+    transport = connection.transport
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is None:
+        return False
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(sock.fileno(), select.POLLIN)
+        return bool(poller.poll(0))
+    return bool(select.select([sock.fileno()], [], [], 0)[0])
+
 
 _READ_KEEPALIVE = 15.0  # aiohttp's default: a stale read connection is retried by aiohttp
 _DNS_CACHE_SECONDS = 300
@@ -51,8 +97,8 @@ class Pool:
     async def open(cls, *, max_connections: int, trust_env: bool) -> Pool:
         """Make the sessions on the running loop; they are closed when it shuts down."""
 
-        def session(keepalive_timeout: float) -> aiohttp.ClientSession:
-            connector = aiohttp.TCPConnector(
+        def session(keepalive_timeout: float, *, writes: bool) -> aiohttp.ClientSession:
+            connector = (_WriteConnector if writes else aiohttp.TCPConnector)(
                 limit=max_connections,
                 ttl_dns_cache=_DNS_CACHE_SECONDS,
                 keepalive_timeout=keepalive_timeout,
@@ -60,7 +106,12 @@ class Pool:
             return aiohttp.ClientSession(connector=connector, trust_env=trust_env)
 
         loop = asyncio.get_running_loop()
-        pool = cls(loop, session(_READ_KEEPALIVE), session(WRITE_REUSE_IDLE), None)
+        pool = cls(
+            loop,
+            session(_READ_KEEPALIVE, writes=False),
+            session(WRITE_REUSE_IDLE, writes=True),
+            None,
+        )
         pool._guard = _close_at_shutdown(pool)
         await pool._guard.asend(None)  # runs to its yield, registering it with the loop
         return pool

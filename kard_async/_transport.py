@@ -292,15 +292,9 @@ class Transport:
         pool = self._pool
         if pool is None or pool.loop is not asyncio.get_running_loop():
             pool = await self._open_pool()
-        if call.write:
-            # One pass of the loop first, so that a pooled connection whose EOF has already
-            # arrived is seen closed and skipped: a write sent on it would end as "outcome
-            # unknown" although the server never read it (aiohttp resends only reads). A FIN
-            # still on its way is kept clear of by the write pool (see WRITE_REUSE_IDLE).
-            await asyncio.sleep(0)
-            session = pool.writes
-        else:
-            session = pool.reads
+        # The write pool checks that a reused connection was not closed by the server already
+        # (its FIN unread): see _pool._WriteConnector, and WRITE_REUSE_IDLE.
+        session = pool.writes if call.write else pool.reads
         started = time.monotonic()
         limit = self._max_response_size
         failure: APIError | None = None

@@ -447,6 +447,31 @@ async def test_item09_busy_connections_are_still_reused_for_writes(
     assert server.connections == 2  # one for the burst, a fresh one after the pause
 
 
+async def test_item09_tls_writes_reuse_their_connection(
+    serve_app: Callable[..., Awaitable[str]], ca: trustme.CA
+) -> None:
+    """The stale-connection check must not take a live TLS connection for a closed one
+    (a TLS 1.3 server sends session tickets after the handshake)."""
+    peers: list[object] = []
+
+    async def attributions(request: web.Request) -> web.Response:
+        peers.append(request.transport.get_extra_info("peername") if request.transport else None)
+        return web.json_response(JOB, status=201)
+
+    app = web.Application()
+    app.router.add_post("/v2/issuers/org/users/u/attributions", attributions)
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_context)
+    base_url = await serve_app(app, server_context)
+    async with AsyncKard(
+        token="t", organization_id="org", base_url=base_url, ssl=trusting(ca)
+    ) as kard:
+        for n in range(30):
+            await kard.users.attributions.create("u", [event(n)])
+    assert len(peers) == 30
+    assert len(set(peers)) == 1
+
+
 # --------------------------------------------------------------------------- item 10
 
 
