@@ -128,6 +128,29 @@ async def test_accepts_a_mapping_and_an_async_iterable(
     assert sum(recorded(kard_emulator).values()) == 253
 
 
+async def test_a_pair_is_a_tuple_or_a_list_of_two_and_every_item_is_checked_alike(
+    kard: AsyncKard, kard_emulator: KardEmulator
+) -> None:
+    # The per-item fast path (a built event for a user that already has a batch) and the
+    # full check must agree on what a pair is, wherever in the input an item comes.
+    items: list[object] = [
+        ["u1", event(1)],  # a list pair (JSON-loaded input) opens u1's batch
+        ("u1", event(2)),
+        ["u1", event(3)],
+        ("u1", event(4), "extra"),  # three items: not a pair, although u1 has a batch
+        {"u1": event(5)},  # a mapping is never a pair
+        ("u1", "not an event"),
+        ("u1", event(6)),
+    ]
+    report = await kard.users.attributions.bulk_create(items)  # type: ignore[arg-type]
+    assert report.accepted == 4
+    assert [i.index for i in report.invalid] == [3, 4, 5]
+    assert all("pair" in i.reason for i in report.invalid[:2])
+    assert report.invalid[2].user_id == "u1"
+    stored = sorted(e.attributes["entityId"] for e in kard_emulator.attribution_events)
+    assert stored == ["offer-1", "offer-2", "offer-3", "offer-6"]
+
+
 async def test_wire_mappings_are_validated_and_invalid_items_do_not_block_valid_ones(
     kard: AsyncKard, kard_emulator: KardEmulator
 ) -> None:
