@@ -272,7 +272,8 @@ class Transport:
         if call.query:
             url = f"{url}?{call.query}"
         headers = {"User-Agent": self._user_agent, "Accept": "application/json"}
-        headers.update(options.headers)
+        if options.headers:
+            headers.update(options.headers)
         if call.headers:
             headers.update(call.headers)
         data: Any = call.body
@@ -332,7 +333,6 @@ class Transport:
         if body is None:
             raise self._too_large(call, status, response_headers)
 
-        request_id = _request_id(response_headers)
         if options.on_response is not None:
             options.on_response(
                 ResponseInfo(
@@ -340,7 +340,7 @@ class Transport:
                     path=_public_path(call),
                     status=status,
                     headers=response_headers,
-                    request_id=request_id,
+                    request_id=_request_id(response_headers),
                     elapsed=time.monotonic() - started,
                 )
             )
@@ -363,7 +363,7 @@ class Transport:
                 )
             invalid.outcome_unknown = call.write and may_have_processed(status)  # it did
             raise invalid  # here, not in the except: nothing is chained
-        raise self._status_error(call, options, status, response_headers, body, request_id)
+        raise self._status_error(call, options, status, response_headers, body)
 
     def _too_large(
         self, call: Call[Any], status: int, headers: Mapping[str, str]
@@ -386,7 +386,6 @@ class Transport:
         status: int,
         headers: Mapping[str, str],
         body: bytes,
-        request_id: str | None,
     ) -> APIStatusError:
         try:
             errors = _ERROR_DECODER.decode(body).errors
@@ -399,7 +398,7 @@ class Transport:
             headers=headers,
             body=body,
             errors=errors,
-            request_id=request_id,
+            request_id=_request_id(headers),
         )
         error.outcome_unknown = call.write and may_have_processed(status)
         error.retry_after = parse_retry_after(headers)

@@ -28,6 +28,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache, partial
 from itertools import repeat
 from typing import Any, Generic, TypeVar
 
@@ -363,6 +364,8 @@ class _Engine(Generic[ItemT, ResultT]):
         self._max_batch = spec.max_batch
         self._organization = organization
         self._decoder = decoder_for(spec.result, unwrap=spec.unwrap)
+        # A key's batches all go to one path: built once while the key keeps coming.
+        self._path = lru_cache(maxsize=1024)(partial(spec.path, organization))
         self._limit = _AdaptiveLimit(concurrency)
         self._concurrency = concurrency
         self._max_buffered = max_buffered
@@ -619,7 +622,7 @@ class _Engine(Generic[ItemT, ResultT]):
         spec = self._spec
         call = Call(
             "POST",
-            spec.path(self._organization, batch.key),
+            self._path(batch.key),
             self._decoder,
             body=spec.encode(batch.items),
             write=True,
@@ -653,7 +656,11 @@ class _Engine(Generic[ItemT, ResultT]):
 
     def _accepted_with_errors(self, batch: _Batch, result: ResultT) -> None:
         """A 2xx, possibly a 207 multi-status: file refused items, accept the rest."""
-        refused = self._match(batch, self._spec.item_errors(result))
+        errors = self._spec.item_errors(result)
+        if not errors:  # nearly always
+            self._accept(batch, self._spec.job_id(result))
+            return
+        refused = self._match(batch, errors)
         for position, error in sorted(refused.items()):
             reason = f"server: {_describe(error)}"
             status = _status(error)
