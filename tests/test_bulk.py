@@ -103,6 +103,27 @@ async def test_groups_by_user_in_requests_of_at_most_100(
     assert len(posts) == len(report.jobs)
 
 
+@pytest.mark.parametrize("source", ["list", "generator", "async generator"])
+async def test_full_batches_are_cut_into_full_requests_whatever_the_input(
+    kard: AsyncKard, kard_emulator: KardEmulator, source: str
+) -> None:
+    # Batches are looked at every few hundred items, not per item: a user whose events come
+    # in a run has several requests' worth by then, and only the last request is partial.
+    sent = [("solo", event(n)) for n in range(1_050)] + pairs(30, users=3)
+
+    async def agen() -> AsyncIterator[tuple[str, OfferAttribution]]:
+        for pair in sent:
+            yield pair
+
+    items: object = {"list": sent, "generator": iter(sent), "async generator": agen()}[source]
+    report = await kard.users.attributions.bulk_create(items, concurrency=3)  # type: ignore[arg-type]
+    assert report.ok, report
+    solo = sorted((job.count for job in report.jobs if job.key == "solo"), reverse=True)
+    assert solo == [100] * 10 + [50]
+    assert sorted(job.count for job in report.jobs if job.key != "solo") == [10, 10, 10]
+    assert_exactly_once(report, sent, kard_emulator)
+
+
 async def test_accepts_a_mapping_and_an_async_iterable(
     kard: AsyncKard, kard_emulator: KardEmulator
 ) -> None:
