@@ -92,6 +92,9 @@ class Pool:
         self.writes = writes
         self._guard = guard
         self.closed = False
+        # Our write pool never hands out a connection the server already closed; a caller's
+        # session does not know to check (the transport then lets the loop run first).
+        self.checks_stale_writes = isinstance(writes.connector, _WriteConnector)
 
     @classmethod
     async def open(cls, *, max_connections: int, trust_env: bool) -> Pool:

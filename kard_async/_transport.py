@@ -293,8 +293,11 @@ class Transport:
         pool = self._pool
         if pool is None or pool.loop is not asyncio.get_running_loop():
             pool = await self._open_pool()
-        # The write pool checks that a reused connection was not closed by the server already
-        # (its FIN unread): see _pool._WriteConnector, and WRITE_REUSE_IDLE.
+        if call.write and not pool.checks_stale_writes:
+            # A caller's session: one pass of the loop first, so that a pooled connection
+            # whose close has arrived is seen closed and skipped (our own write pool checks
+            # that itself, cheaper: see _pool._WriteConnector and WRITE_REUSE_IDLE).
+            await asyncio.sleep(0)
         session = pool.writes if call.write else pool.reads
         started = time.monotonic()
         limit = self._max_response_size

@@ -401,6 +401,25 @@ async def test_item09_server_closing_after_every_response_gives_no_false_unknown
     assert server.seen == [f"e{n}" for n in range(100)]
 
 
+async def test_item09_a_callers_session_is_guarded_too(
+    serve_raw: Callable[..., Awaitable[int]],
+) -> None:
+    # session=: not our write pool, so no connection check of ours; the loop runs first.
+    server = KeepAliveServer(close_after_response=True)
+    port = await serve_raw(server.handle)
+    async with aiohttp.ClientSession() as session:
+        kard = AsyncKard(
+            token="t", organization_id="org", base_url=f"http://127.0.0.1:{port}", session=session
+        )
+
+        async def sequential() -> list[object]:
+            return [await kard.users.attributions.create("u", [event(n)]) for n in range(50)]
+
+        outcome = await count_outcomes(server, [sequential()], {f"e{n}" for n in range(50)})
+        await kard.aclose()
+    assert outcome == {"ok": 1, "unknown": 0, "false_unknown": 0, "duplicates": 0}
+
+
 async def test_item09_idle_timeout_race_gives_no_false_unknown(
     serve_raw: Callable[..., Awaitable[int]],
 ) -> None:
