@@ -448,7 +448,7 @@ class _Engine(Generic[ItemT, ResultT]):
         fill = self._fill
         if isinstance(items, AsyncIterable):
             async for item in items:
-                if fill(iter((item if self._keyed else (self._organization, item),))):
+                if fill(self._pairs((item,))):
                     await self._drain()
         elif isinstance(items, (Sequence, InMemory)):  # already in memory: read inline
             rest = self._pairs(items)
@@ -532,26 +532,22 @@ class _Engine(Generic[ItemT, ResultT]):
         while self._fill(pairs):
             pass
 
-    def _check(self, index: int, pair: object) -> tuple[_Batch, Any] | None:
+    def _check(self, index: int, pair: Any) -> tuple[_Batch, Any] | None:
         """Check one input item in full and find its batch (a new one for a new key); None
         when the item is invalid, which is then reported."""
         spec = self._spec
         given_key: object = None
         item: object = pair
-        paired = isinstance(pair, (tuple, list)) and len(pair) == 2
-        if spec.key is None:  # an (organization, item) pair made by _pairs
-            item = pair[1]  # type: ignore[index]
-        elif paired:
-            given_key, item = pair  # type: ignore[misc]
         try:
-            if spec.key is None:
-                key = self._organization
-            elif not paired:
+            if spec.key is None:  # an (organization, item) pair made by _pairs
+                key, item = pair
+            elif isinstance(pair, (tuple, list)) and len(pair) == 2:
+                given_key, item = pair
+                key = require_id(spec.key, given_key)
+            else:
                 noun = spec.noun.rstrip("s")
                 raise InvalidParameterError("item", pair, f"must be a ({spec.key}, {noun}) pair")
-            else:
-                key = require_id(spec.key, given_key)
-            checked = item if type(item) in spec.built else spec.check(item)
+            checked = spec.check(item)  # a built model comes back as it is
         except KardError as error:
             self._unbuffered += 1
             self._invalid(index, given_key, item, str(error))
