@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import select
 import weakref
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -40,37 +41,54 @@ class _WriteConnector(aiohttp.TCPConnector):
     event loop last polled. aiohttp would reuse the connection, the server would never read
     the write, and all the client could say is "outcome unknown". An idle HTTP/1.1
     connection has nothing to read, so a reused one that has (EOF, or anything else) is
-    closed and the next one taken. One poll(2) per write; a loop pass costs several times
-    more. New connections are not checked (a TLS server may have sent a session ticket).
+    closed and the next one taken. One poll(2) per write, on a poller made once per
+    connection; a loop pass costs several times more. New connections are not checked (a
+    TLS server may have sent a session ticket).
     """
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._handed_out: weakref.WeakSet[object] = weakref.WeakSet()
+        # A connection's protocol -> its input check; a protocol not in here is new.
+        self._checks: weakref.WeakKeyDictionary[object, Callable[[], bool]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     async def connect(self, *args: Any, **kwargs: Any) -> aiohttp.connector.Connection:
         for _ in range(_STALE_CHECKS):
             connection = await super().connect(*args, **kwargs)
-            protocol = connection.protocol
-            if protocol not in self._handed_out:
-                self._handed_out.add(protocol)
+            has_input = self._checks.get(connection.protocol)
+            if has_input is None:
+                self._checks[connection.protocol] = _input_check(connection)
                 return connection
-            if not _has_input(connection):
+            if not has_input():
                 return connection
             connection.close()
         return await super().connect(*args, **kwargs)
 
 
-def _has_input(connection: aiohttp.connector.Connection) -> bool:
+def _input_check(connection: aiohttp.connector.Connection) -> Callable[[], bool]:
+    """A call that tells whether the connection's socket has input waiting, unread."""
     transport = connection.transport
     sock = transport.get_extra_info("socket") if transport is not None else None
     if sock is None:
-        return False
+        return _never
     if hasattr(select, "poll"):
         poller = select.poll()
         poller.register(sock.fileno(), select.POLLIN)
-        return bool(poller.poll(0))
-    return bool(select.select([sock.fileno()], [], [], 0)[0])
+        return partial(_polled, poller)
+    return partial(_selected, sock.fileno())  # Windows
+
+
+def _never() -> bool:
+    return False
+
+
+def _polled(poller: select.poll) -> bool:
+    return bool(poller.poll(0))
+
+
+def _selected(fd: int) -> bool:
+    return bool(select.select([fd], [], [], 0)[0])
 
 
 _READ_KEEPALIVE = 15.0  # aiohttp's default: a stale read connection is retried by aiohttp
