@@ -18,6 +18,7 @@ import re
 import time
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from ssl import SSLContext
 from typing import Any, TypeVar
 
@@ -306,7 +307,7 @@ class Transport:
         try:
             async with session.request(
                 call.method,
-                URL(url, encoded=True),
+                _url(url),
                 data=data,
                 headers=headers,
                 timeout=options.timeout,
@@ -429,6 +430,14 @@ async def _read_limited(response: aiohttp.ClientResponse, limit: int) -> bytes |
             return None
         chunks.append(chunk)
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+@lru_cache(maxsize=1024)
+def _url(url: str) -> URL:
+    """The URL object of an already-encoded URL string, made once while the same string
+    keeps coming (a bulk upload's per-user paths, a page fetched again): yarl computes its
+    parts, which aiohttp reads several times per request, once per object."""
+    return URL(url, encoded=True)
 
 
 def _connection_error(call: Call[Any], error: BaseException) -> APIConnectionError:
