@@ -495,6 +495,7 @@ class _Engine(Generic[ItemT, ResultT]):
         rest: a new key, an item to check, anything that is not a pair."""
         buffers = self._buffers
         built = self._built
+        kind: type | None = None  # the built type last seen: one identity test per item
         max_batch = self._max_batch
         position = self._taken
         flush_at = self._max_buffered + self._unbuffered  # too many wait past this position
@@ -504,14 +505,17 @@ class _Engine(Generic[ItemT, ResultT]):
                 batch = buffers[key]
             except Exception:
                 item = _UNCHECKED
-            if type(item) not in built:
-                self._taken = position
-                checked = self._check(position, pair)
-                flush_at = self._max_buffered + self._unbuffered
-                if checked is None:  # invalid, and reported
-                    position += 1
-                    continue
-                batch, item = checked
+            if type(item) is not kind:
+                if type(item) in built:
+                    kind = type(item)
+                else:
+                    self._taken = position
+                    checked = self._check(position, pair)
+                    flush_at = self._max_buffered + self._unbuffered
+                    if checked is None:  # invalid, and reported
+                        position += 1
+                        continue
+                    batch, item = checked
             batch_items = batch.items
             batch_items.append(item)
             batch.indexes.append(position)
