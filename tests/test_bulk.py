@@ -149,6 +149,22 @@ async def test_accepts_a_mapping_and_an_async_iterable(
     assert sum(recorded(kard_emulator).values()) == 253
 
 
+async def test_alternating_event_types_and_unbuilt_items_in_between_are_each_checked(
+    kard: AsyncKard, kard_emulator: KardEmulator
+) -> None:
+    note = NotificationAttribution(
+        entity_id="note", event_code="VIEW", medium="PUSH", event_date=WHEN
+    )
+    items: list[object] = [("u", event(0)), ("u", note), ("u", event(2))]
+    items += [("u", {"type": "offerAttribution"}), ("u", note), ("u", 42), ("u", event(6))]
+    report = await kard.users.attributions.bulk_create(items)  # type: ignore[arg-type]
+
+    assert [i.index for i in report.invalid] == [3, 5]
+    assert report.accepted == 5
+    kinds = Counter(e.type for e in kard_emulator.attribution_events)
+    assert kinds == {"offerAttribution": 3, "notificationAttribution": 2}
+
+
 async def test_a_pair_is_a_tuple_or_a_list_of_two_and_every_item_is_checked_alike(
     kard: AsyncKard, kard_emulator: KardEmulator
 ) -> None:
