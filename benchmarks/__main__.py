@@ -254,17 +254,14 @@ def plan(
             )
     if "bulk-light" in measures:
         # Client-bound: a server that answers at once (benchmarks/light_server.py), 32 requests
-        # in flight; compare events per client CPU-second, not only events/s.
+        # in flight; compare events per client CPU-second, not only events/s. Both uploaders
+        # run in one process, round by round (benchmarks/bulk_light.py): its result is filed
+        # under "ours" and "minimal".
         sizes = (
             *("--measure", "bulk", "--events", str(p.bulk_events), "--users", str(p.bulk_users)),
             *("--duration", str(p.bulk_duration), "--concurrency", "32"),
         )
-        add(
-            [
-                Cell("bulk-light", "ours", "benchmarks.ours", sizes, p.light_reps, 180),
-                Cell("bulk-light", "minimal", "benchmarks.minimal", sizes, p.light_reps, 180),
-            ]
-        )
+        add([Cell("bulk-light", "ours", "benchmarks.bulk_light", sizes, p.light_reps, 240)])
     if "memory" in measures:
         sizes = (
             *("--measure", "memory", "--events", str(p.memory_events)),
@@ -496,6 +493,14 @@ def run_cell(
     return {"error": f"exit {done.returncode}: " + " | ".join(tail)}
 
 
+def _by_variant(cell: Cell, result: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The result filed per variant: one process may have measured several (``paired``)."""
+    if "paired" not in result:
+        return [(cell.variant, result)]
+    shared = {k: v for k, v in result.items() if k not in ("paired", "cpu_ratio")}
+    return [(v, {**shared, "variant": v, **rates}) for v, rates in result["paired"].items()]
+
+
 def _summary(measure: str, result: dict[str, Any]) -> str:
     if "skipped" in result:
         return "skipped: " + str(result["skipped"])
@@ -511,6 +516,11 @@ def _summary(measure: str, result: dict[str, Any]) -> str:
         return f"{result['mb_per_s']:,.0f} MB/s, RSS +{result['rss_growth_mib']:.1f} MiB"
     if measure == "gzip":
         return f"{result['events_per_s']:,.0f} events/s, stall {result['max_stall_ms']:.1f} ms"
+    if "paired" in result:
+        rates = ", ".join(
+            f"{name} {r['events_per_cpu_s']:,.0f}" for name, r in result["paired"].items()
+        )
+        return f"events per CPU-s: {rates} (ours / minimal {result['cpu_ratio']:.0%})"
     return f"{result['events_per_s']:,.0f} events/s"
 
 
@@ -542,7 +552,9 @@ def execute(
                     result = run_cell(
                         cell, python=python, base_url=base_url, body=body, cpu=client_cpu
                     )
-                    outcome.add(result)
+                    for variant, filed in _by_variant(cell, result):
+                        key = (cell.measure, variant)
+                        run.outcomes.setdefault(key, Outcome(cell.measure, variant)).add(filed)
                     print(
                         f"  [{cell.measure} {rep + 1}/{cell.reps}] {cell.variant:<15} "
                         f"{_summary(cell.measure, result)}",

@@ -404,8 +404,8 @@ def _get(outcomes: dict[tuple[str, str], Outcome], concurrency: int) -> Section 
 
 
 def _paired_ratios(outcomes: dict[tuple[str, str], Outcome], measure: str, key: str) -> list[float]:
-    """ours / minimal rep by rep: the two runs of a rep ran one after the other, so a slow
-    spell of a shared machine weighs on both sides of each ratio."""
+    """ours / minimal rep by rep: both were measured in the same rep (for bulk-light, in the
+    same process, round by round), so a slow spell of a shared machine weighs on both."""
     ours, minimal = outcomes.get((measure, "ours")), outcomes.get((measure, "minimal"))
     if ours is None or minimal is None or _status(ours) or _status(minimal):
         return []
@@ -459,8 +459,8 @@ def _bulk(outcomes: dict[tuple[str, str], Outcome], measure: str) -> Section | N
             [
                 Target(
                     "ours >= 90% of the minimal uploader (events per client CPU-second; "
-                    f"median of {len(paired)} paired reps, each ours / the minimal run next "
-                    "to it)",
+                    f"median of {len(paired)} reps, each one process running both uploaders "
+                    "in alternating rounds)",
                     "-" if cpu_vs_minimal is None else f"{cpu_vs_minimal:.0%}{spread}",
                     None if cpu_vs_minimal is None else cpu_vs_minimal >= 0.90,
                 ),
@@ -473,7 +473,10 @@ def _bulk(outcomes: dict[tuple[str, str], Outcome], measure: str) -> Section | N
             [
                 "Here the client, not the server, is the bottleneck: ours validates every "
                 "event, groups by user with bounded memory and accounts for each one; the "
-                "minimal uploader only groups and encodes."
+                "minimal uploader only groups and encodes.",
+                "Both uploaders share each process (benchmarks/bulk_light.py): they take turns, "
+                "one whole upload each, so a slow spell of a shared machine weighs on both; "
+                "the peak RSS is that process's.",
             ],
         )
     targets = [

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import aiohttp
@@ -103,53 +103,74 @@ async def bulk(args: WorkerArgs, *, decode: bool) -> dict[str, Any]:
     """Straightforward chunk-and-gather upload. ``decode=False`` (raw) posts bodies encoded
     before the clock starts and does not decode the answers: the server's ceiling."""
     pairs = [(user_id, event(n)) for user_id, n in bulk_plan(args.events, args.users)]
-    encode = m.ENCODER.encode
-    prebuilt = [
-        (user_id, encode(m.AttributionsBody(events)), len(events))
-        for user_id, events in group_chunks(pairs)
-    ]
+    concurrency = args.concurrency if args.concurrency > 1 else BULK_CONCURRENCY
     async with aiohttp.ClientSession() as session:
-        headers = {
-            "Authorization": "Bearer " + await _token(session, args.base_url),
-            "Accept": "application/json",
-            "Content-Type": "application/json",
-        }
-
-        async def post(user_id: str, body: bytes, count: int) -> int:
-            url = _user_url(args.base_url, user_id, "attributions")
-            async with session.post(url, data=body, headers=headers) as response:
-                answer = await response.read()
-                if response.status >= 300:
-                    raise RuntimeError(f"POST attributions: HTTP {response.status}: {answer!r}")
-            if decode:
-                m.JOB_DECODER.decode(answer)
-            return count
-
-        warm = encode(m.AttributionsBody([event(0)]))
-        await asyncio.gather(*(post("warm-user", warm, 1) for _ in range(BULK_CONCURRENCY)))
-
-        async def upload() -> int:
-            deadline = time.perf_counter() + args.max_time
-            semaphore = asyncio.Semaphore(
-                args.concurrency if args.concurrency > 1 else BULK_CONCURRENCY
-            )
-
-            async def send(user_id: str, body: bytes | None, events: list[Any]) -> int:
-                async with semaphore:
-                    if time.perf_counter() > deadline:
-                        return 0
-                    if body is None:
-                        body = encode(m.AttributionsBody(events))
-                    return await post(user_id, body, len(events))
-
-            if decode:
-                chunks = [(u, None, events) for u, events in group_chunks(pairs)]
-            else:
-                chunks = [(u, body, [None] * count) for u, body, count in prebuilt]
-            return sum(await asyncio.gather(*(send(*chunk) for chunk in chunks)))
-
+        upload = await bulk_uploader(
+            session, args.base_url, pairs, concurrency, decode=decode, max_time=args.max_time
+        )
         rounds = await bulk_rounds(upload, min_time=args.duration)
-    return {"events": args.events, "users": args.users, "requests": len(prebuilt), **rounds}
+    requests = len(group_chunks(pairs))
+    return {"events": args.events, "users": args.users, "requests": requests, **rounds}
+
+
+async def bulk_uploader(
+    session: aiohttp.ClientSession,
+    base_url: str,
+    pairs: list[tuple[str, m.OfferAttributionEvent]],
+    concurrency: int,
+    *,
+    decode: bool = True,
+    max_time: float = 30.0,
+) -> Callable[[], Awaitable[int]]:
+    """Token and warm-up; then each call is one whole upload of ``pairs``: group per user,
+    chunks of 100, ``asyncio.gather`` under a semaphore of ``concurrency``."""
+    encode = m.ENCODER.encode
+    prebuilt = (
+        []
+        if decode
+        else [
+            (user_id, encode(m.AttributionsBody(events)), len(events))
+            for user_id, events in group_chunks(pairs)
+        ]
+    )
+    headers = {
+        "Authorization": "Bearer " + await _token(session, base_url),
+        "Accept": "application/json",
+        "Content-Type": "application/json",
+    }
+
+    async def post(user_id: str, body: bytes, count: int) -> int:
+        url = _user_url(base_url, user_id, "attributions")
+        async with session.post(url, data=body, headers=headers) as response:
+            answer = await response.read()
+            if response.status >= 300:
+                raise RuntimeError(f"POST attributions: HTTP {response.status}: {answer!r}")
+        if decode:
+            m.JOB_DECODER.decode(answer)
+        return count
+
+    warm = encode(m.AttributionsBody([event(0)]))
+    await asyncio.gather(*(post("warm-user", warm, 1) for _ in range(BULK_CONCURRENCY)))
+
+    async def upload() -> int:
+        deadline = time.perf_counter() + max_time
+        semaphore = asyncio.Semaphore(concurrency)
+
+        async def send(user_id: str, body: bytes | None, events: list[Any]) -> int:
+            async with semaphore:
+                if time.perf_counter() > deadline:
+                    return 0
+                if body is None:
+                    body = encode(m.AttributionsBody(events))
+                return await post(user_id, body, len(events))
+
+        if decode:
+            chunks = [(u, None, events) for u, events in group_chunks(pairs)]
+        else:
+            chunks = [(u, body, [None] * count) for u, body, count in prebuilt]
+        return sum(await asyncio.gather(*(send(*chunk) for chunk in chunks)))
+
+    return upload
 
 
 def run(args: WorkerArgs, *, decode: bool = True) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import asyncio
 import gc
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
 from kard_async import AsyncKard
@@ -93,20 +93,33 @@ async def _warm_writes(kard: AsyncKard) -> None:
 async def bulk(args: WorkerArgs) -> dict[str, Any]:
     pairs = [(user_id, event(n)) for user_id, n in bulk_plan(args.events, args.users)]
     concurrency = args.concurrency if args.concurrency > 1 else BULK_CONCURRENCY
-    requests = 0
+    requests: list[int] = []
     async with client(args.base_url) as kard:
-        await _warm_writes(kard)
-
-        async def upload() -> int:
-            nonlocal requests
-            report = await kard.users.attributions.bulk_create(pairs, concurrency=concurrency)
-            if not report.ok or report.accepted != len(pairs):
-                raise RuntimeError(f"ours bulk_create did not deliver every event: {report}")
-            requests = len(report.jobs)
-            return report.accepted
-
+        upload = await bulk_uploader(kard, pairs, concurrency, requests=requests)
         rounds = await bulk_rounds(upload, min_time=args.duration)
-    return {"events": args.events, "users": args.users, "requests": requests, **rounds}
+    return {"events": args.events, "users": args.users, "requests": requests[-1], **rounds}
+
+
+async def bulk_uploader(
+    kard: AsyncKard,
+    pairs: list[tuple[str, OfferAttribution]],
+    concurrency: int,
+    *,
+    requests: list[int] | None = None,
+) -> Callable[[], Awaitable[int]]:
+    """Warm the client's writes; then each call is one whole ``bulk_create`` of ``pairs``
+    (its number of requests appended to ``requests``)."""
+    await _warm_writes(kard)
+
+    async def upload() -> int:
+        report = await kard.users.attributions.bulk_create(pairs, concurrency=concurrency)
+        if not report.ok or report.accepted != len(pairs):
+            raise RuntimeError(f"ours bulk_create did not deliver every event: {report}")
+        if requests is not None:
+            requests.append(len(report.jobs))
+        return report.accepted
+
+    return upload
 
 
 def _stream(events: int, users: int) -> Iterator[tuple[str, OfferAttribution]]:

@@ -366,6 +366,31 @@ def test_plan_interleaves_and_filters() -> None:
 # --- the orchestrator, end to end (its own emulator and worker processes) ---
 
 
+def test_bulk_light_measures_both_uploaders_in_one_process_and_files_each(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "results.json"
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "benchmarks", "--quick", "--tiny", "--only", "bulk-light"),
+            *("--no-write", "--json-out", str(out)),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    outcomes = {(o["measure"], o["variant"]): o for o in json.loads(out.read_text())["outcomes"]}
+    assert set(outcomes) == {("bulk-light", "ours"), ("bulk-light", "minimal")}
+    ours, minimal = (outcomes[("bulk-light", v)]["results"][0] for v in ("ours", "minimal"))
+    assert ours["rounds"] == minimal["rounds"] >= 2  # the same process, round by round
+    assert ours["events_per_cpu_s"] > 0
+    assert minimal["events_per_cpu_s"] > 0
+    assert "each one process running both uploaders in alternating rounds" in done.stdout
+
+
 def test_orchestrator_quick_tiny_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
     report = tmp_path / "RESULTS.md"
