@@ -621,6 +621,20 @@ def load_run(path: Path) -> Run:
     )
 
 
+def _measuring(argv: Sequence[str]) -> list[str]:
+    """The options that decide what is measured: where results are written does not."""
+    kept: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in ("--json-out", "--results"):
+            skip = True
+        elif not arg.startswith(("--json-out=", "--results=")):
+            kept.append(arg)
+    return kept
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -648,7 +662,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     server_cpu, client_cpu, pinning = cpu_plan(args.no_pin)
     run = Run(
         profile=profile,
-        command=" ".join(["python -m benchmarks", *argv]).strip(),
+        command=" ".join(["python -m benchmarks", *_measuring(argv)]),
         machine=machine_description(),
         pinning=pinning,
     )

@@ -326,6 +326,11 @@ def test_report_marks_server_bound_targets_and_judges_only_full_runs() -> None:
     )
 
 
+def test_the_recorded_command_leaves_out_where_results_were_written() -> None:
+    argv = ["--only", "get", "--json-out", "/tmp/run.json", "--results=/tmp/R.md", "--reps", "3"]
+    assert orchestrator._measuring(argv) == ["--only", "get", "--reps", "3"]
+
+
 def test_percentile_nearest_rank() -> None:
     values = [float(v) for v in range(1, 101)]
     assert percentile(values, 50) == 50.0
