@@ -371,20 +371,24 @@ def test_plan_interleaves_and_filters() -> None:
 # --- the orchestrator, end to end (its own emulator and worker processes) ---
 
 
+def run_benchmarks(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """``python -m benchmarks`` with ``args``, from the repository root."""
+    return subprocess.run(
+        [sys.executable, "-m", "benchmarks", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def test_bulk_light_measures_both_uploaders_in_one_process_and_files_each(
     tmp_path: Path,
 ) -> None:
     out = tmp_path / "results.json"
-    done = subprocess.run(
-        [
-            *(sys.executable, "-m", "benchmarks", "--quick", "--tiny", "--only", "bulk-light"),
-            *("--no-write", "--json-out", str(out)),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    done = run_benchmarks(
+        *("--quick", "--tiny", "--only", "bulk-light", "--no-write", "--json-out", str(out))
     )
     assert done.returncode == 0, done.stderr[-3000:]
     outcomes = {(o["measure"], o["variant"]): o for o in json.loads(out.read_text())["outcomes"]}
@@ -399,28 +403,9 @@ def test_bulk_light_measures_both_uploaders_in_one_process_and_files_each(
 def test_orchestrator_quick_tiny_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
     report = tmp_path / "RESULTS.md"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks",
-            "--quick",
-            "--tiny",
-            "--only",
-            "decode,memory",
-            "--variants",
-            "ours,structs,json",
-            "--write",
-            "--results",
-            str(report),
-            "--json-out",
-            str(out),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    done = run_benchmarks(
+        *("--quick", "--tiny", "--only", "decode,memory", "--variants", "ours,structs,json"),
+        *("--write", "--results", str(report), "--json-out", str(out)),
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "1. Decode one 100-location page" in done.stdout
@@ -438,23 +423,7 @@ def test_orchestrator_quick_tiny_end_to_end(tmp_path: Path) -> None:
 
     # A saved run re-renders without running anything.
     again = tmp_path / "again.md"
-    rendered = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks",
-            "--render",
-            str(out),
-            "--write",
-            "--results",
-            str(again),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    rendered = run_benchmarks("--render", str(out), "--write", "--results", str(again), timeout=60)
     assert rendered.returncode == 0, rendered.stderr[-3000:]
     assert again.read_text() == report.read_text()
 
