@@ -307,7 +307,7 @@ class Transport:
         try:
             async with session.request(
                 call.method,
-                _url(url),
+                URL(url, encoded=True) if call.absolute else _api_url(url),
                 data=data,
                 headers=headers,
                 timeout=options.timeout,
@@ -433,10 +433,11 @@ async def _read_limited(response: aiohttp.ClientResponse, limit: int) -> bytes |
 
 
 @lru_cache(maxsize=1024)
-def _url(url: str) -> URL:
-    """The URL object of an already-encoded URL string, made once while the same string
-    keeps coming (a bulk upload's per-user paths, a page fetched again): yarl computes its
-    parts, which aiohttp reads several times per request, once per object."""
+def _api_url(url: str) -> URL:
+    """The URL object of an API URL (already encoded), made once while the same one keeps
+    coming (a bulk upload's per-user paths, a page fetched again): yarl computes its parts,
+    which aiohttp reads several times per request, once per object. Absolute URLs (a
+    presigned file URL is a credential) are never kept."""
     return URL(url, encoded=True)
 
 

@@ -245,6 +245,23 @@ async def test_a_jsonl_gz_file_is_sent_byte_for_byte(
     assert stored.lines_accepted == 200
 
 
+async def test_a_presigned_url_is_never_kept_in_the_url_cache(
+    kard: AsyncKard, tmp_path: Path
+) -> None:
+    from kard_async._transport import _api_url
+
+    path = tmp_path / "daily.jsonl.gz"
+    path.write_bytes(gzip.compress(b"".join(encode_line(tx(n)) for n in range(3))))
+    paths: set[str] = set()
+    client = kard.with_options(on_response=lambda info: paths.add(info.path))
+    _api_url.cache_clear()
+    result = await client.transactions.upload_file(path)
+    assert result.parts[0].bytes == path.stat().st_size
+    api = {p for p in paths if p.startswith("/v2/")}
+    assert api and paths - api  # API calls and the presigned PUT
+    assert _api_url.cache_info().currsize == len(api)  # only the API calls' URLs are kept
+
+
 async def test_a_jsonl_file_is_gzipped_or_sent_as_is(
     kard: AsyncKard, kard_emulator: KardEmulator, tmp_path: Path
 ) -> None:
