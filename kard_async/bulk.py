@@ -497,9 +497,12 @@ class _Engine(Generic[ItemT, ResultT]):
         built = self._built
         kind: type | None = None  # the built type last seen: one identity test per item
         max_batch = self._max_batch
-        position = self._taken
-        flush_at = self._max_buffered + self._unbuffered  # too many wait past this position
-        for pair in pairs:
+        start = self._taken
+        # Past this position too many items wait: the range ends the loop there. At least
+        # one item per call, so that taking without draining (_take_all) still advances.
+        last = max(start, self._max_buffered + self._unbuffered)
+        position = start - 1
+        for position, pair in zip(range(start, last + 1), pairs, strict=False):
             try:
                 key, item = pair
                 batch = buffers[key]
@@ -511,25 +514,19 @@ class _Engine(Generic[ItemT, ResultT]):
                 else:
                     self._taken = position
                     checked = self._check(position, pair)
-                    flush_at = self._max_buffered + self._unbuffered
                     if checked is None:  # invalid, and reported
-                        position += 1
                         continue
                     batch, item = checked
             batch_items = batch.items
             batch_items.append(item)
             batch.indexes.append(position)
-            position += 1
             if len(batch_items) == max_batch:
                 del buffers[batch.key]
                 self._ready.append(batch)
-                self._taken = position
+                self._taken = position + 1
                 return True
-            if position > flush_at:
-                self._taken = position
-                return True
-        self._taken = position
-        return False
+        self._taken = position + 1
+        return position == last
 
     def _take_all(self, pairs: Iterator[Any]) -> None:
         """Take every pair left in ``pairs``, ready batches and all (the upload stopped)."""
