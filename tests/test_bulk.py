@@ -323,6 +323,26 @@ async def test_memory_stays_bounded_and_input_is_consumed_lazily(
     assert len(report.jobs) < 30_000 / 2, "early flushes should send the largest batches"
 
 
+@pytest.mark.parametrize("max_buffered", [1, 3, 40])
+async def test_a_tiny_memory_bound_with_invalid_items_still_accounts_for_everything(
+    kard: AsyncKard, kard_emulator: KardEmulator, max_buffered: int
+) -> None:
+    items: list[object] = [(f"user-{n % 9}", event(n)) for n in range(240)]
+    for n in range(5, 240, 17):
+        items[n] = (f"user-{n % 9}", {"type": "offerAttribution"})  # invalid
+    report = await kard.users.attributions.bulk_create(
+        items,  # type: ignore[arg-type]
+        concurrency=4,
+        max_buffered_events=max_buffered,
+    )
+    assert [i.index for i in report.invalid] == list(range(5, 240, 17))
+    assert report.accepted == 240 - len(report.invalid)
+    assert not report.failed
+    assert sum(recorded(kard_emulator).values()) == report.accepted
+    # Never more than the bound waits: requests are cut that small.
+    assert max(job.count for job in report.jobs) <= max(max_buffered, 1) + 1
+
+
 async def test_progress_is_reported_in_running_totals_not_per_event(kard: AsyncKard) -> None:
     seen: list[BulkProgress] = []
     report = await kard.users.attributions.bulk_create(
