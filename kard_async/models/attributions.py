@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from operator import countOf
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Union
 
 import msgspec
@@ -225,7 +226,7 @@ _ENCODER = msgspec.json.Encoder()
 def encode_events(events: list[AttributionEvent]) -> bytes:
     """``{"data": [{"type": ..., "attributes": <event>}, ...]}``, the body of a write."""
     kind = type(events[0]) if events else None
-    if kind is not None and list(map(type, events)).count(kind) == len(events):
+    if kind is not None and countOf(map(type, events), kind) == len(events):
         # Events of one type (nearly always): each event's JSON on a line of its own, then
         # every line break (JSON has none anywhere else) becomes the wrapper between two
         # events. Half the cost of building a wrapper object per event.
