@@ -162,6 +162,7 @@ class Cell:
     reps: int
     timeout: float
     server_args: tuple[str, ...] = ()  # extra emulator options for the cell's group
+    also: tuple[str, ...] = ()  # the other variants its process measures (``paired``)
 
 
 @dataclass
@@ -185,18 +186,36 @@ def plan(
     groups: list[list[Cell]] = []
 
     def add(cells: list[Cell]) -> None:
-        kept = [c for c in cells if variants is None or c.variant in variants]
+        kept = [c for c in cells if variants is None or {c.variant, *c.also} & set(variants)]
         if kept:
             groups.append(kept)
 
     if "decode" in measures:
         timing = ("--duration", str(p.decode_duration), "--min-requests", "3")
+        # ours and the plain Structs share a process, in turns (benchmarks/paired.py): the
+        # result is filed under both; the others run on their own.
         add(
             [
                 Cell(
-                    "decode", v, "benchmarks.decode", ("--variant", v, *timing), p.decode_reps, 120
-                )
-                for v in ("ours", "official", "structs", "json")
+                    "decode",
+                    "ours",
+                    "benchmarks.paired",
+                    ("--measure", "decode", *timing),
+                    p.decode_reps,
+                    120,
+                    also=("structs",),
+                ),
+                *(
+                    Cell(
+                        "decode",
+                        v,
+                        "benchmarks.decode",
+                        ("--variant", v, *timing),
+                        p.decode_reps,
+                        120,
+                    )
+                    for v in ("official", "json")
+                ),
             ]
         )
     if "get" in measures:
@@ -213,11 +232,11 @@ def plan(
                 *("--min-requests", str(p.get_min_requests)),
                 *("--max-time", str(p.official_max_time)),
             )
+            # ours and the minimal client share a process, in turns (benchmarks/paired.py).
             add(
                 [
-                    Cell(m, "ours", "benchmarks.ours", fast, p.get_reps, 120),
+                    Cell(m, "ours", "benchmarks.paired", fast, p.get_reps, 120, also=("minimal",)),
                     Cell(m, "ours-sync", "benchmarks.ours_sync", fast, p.get_reps, 120),
-                    Cell(m, "minimal", "benchmarks.minimal", fast, p.get_reps, 120),
                     Cell(m, "raw", "benchmarks.raw", fast, p.get_reps, 120),
                     Cell(
                         m,
@@ -261,7 +280,19 @@ def plan(
             *("--measure", "bulk", "--events", str(p.bulk_events), "--users", str(p.bulk_users)),
             *("--duration", str(p.bulk_duration), "--concurrency", "32"),
         )
-        add([Cell("bulk-light", "ours", "benchmarks.bulk_light", sizes, p.light_reps, 240)])
+        add(
+            [
+                Cell(
+                    "bulk-light",
+                    "ours",
+                    "benchmarks.bulk_light",
+                    sizes,
+                    p.light_reps,
+                    240,
+                    also=("minimal",),
+                )
+            ]
+        )
     if "memory" in measures:
         sizes = (
             *("--measure", "memory", "--events", str(p.memory_events)),
@@ -497,7 +528,7 @@ def _by_variant(cell: Cell, result: dict[str, Any]) -> list[tuple[str, dict[str,
     """The result filed per variant: one process may have measured several (``paired``)."""
     if "paired" not in result:
         return [(cell.variant, result)]
-    shared = {k: v for k, v in result.items() if k not in ("paired", "cpu_ratio")}
+    shared = {k: v for k, v in result.items() if k not in ("paired", "cpu_ratio", "ratio")}
     return [(v, {**shared, "variant": v, **rates}) for v, rates in result["paired"].items()]
 
 
@@ -506,6 +537,8 @@ def _summary(measure: str, result: dict[str, Any]) -> str:
         return "skipped: " + str(result["skipped"])
     if "error" in result:
         return "ERROR: " + str(result["error"])
+    if "paired" in result:
+        return " | ".join(f"{name} {_summary(measure, r)}" for name, r in result["paired"].items())
     if measure in ("decode", "tx-decode"):
         return f"{result['median_ms']:.3f} ms/page"
     if measure.startswith("get"):
@@ -516,11 +549,8 @@ def _summary(measure: str, result: dict[str, Any]) -> str:
         return f"{result['mb_per_s']:,.0f} MB/s, RSS +{result['rss_growth_mib']:.1f} MiB"
     if measure == "gzip":
         return f"{result['events_per_s']:,.0f} events/s, stall {result['max_stall_ms']:.1f} ms"
-    if "paired" in result:
-        rates = ", ".join(
-            f"{name} {r['events_per_cpu_s']:,.0f}" for name, r in result["paired"].items()
-        )
-        return f"events per CPU-s: {rates} (ours / minimal {result['cpu_ratio']:.0%})"
+    if measure == "bulk-light":
+        return f"{result['events_per_cpu_s']:,.0f} events per CPU-s"
     return f"{result['events_per_s']:,.0f} events/s"
 
 

@@ -58,26 +58,35 @@ def _user_url(base_url: str, user_id: str, tail: str) -> str:
     return f"{base_url}/v2/issuers/{TEST_ORGANIZATION_ID}/users/{user_id}/{tail}"
 
 
-async def get(args: WorkerArgs, *, decode: bool) -> dict[str, Any]:
+async def locations_fetcher(
+    session: aiohttp.ClientSession, base_url: str, *, decode: bool = True
+) -> Callable[[], Awaitable[Any]]:
+    """Token, prebuilt URL and headers; then each call GETs the benchmark's locations page
+    (decoded into the plain Structs, or only read with ``decode=False``)."""
     query = "&".join(f"{key}={value}" for key, value in BENCHMARK_QUERY.items())
-    url = URL(_user_url(args.base_url, GET_USER_ID, "locations") + "?" + query, encoded=True)
+    url = URL(_user_url(base_url, GET_USER_ID, "locations") + "?" + query, encoded=True)
     decoder = m.LOCATIONS_DECODER
+    headers = {
+        "Authorization": "Bearer " + await _token(session, base_url),
+        "Accept": "application/json",
+    }
+
+    async def fetch() -> Any:
+        async with session.get(url, headers=headers) as response:
+            body = await response.read()
+            if response.status != 200:
+                raise RuntimeError(f"GET locations: HTTP {response.status}")
+        return decoder.decode(body) if decode else body
+
+    check_page(len(decoder.decode(await _raw(session, url, headers)).data), "minimal")
+    return fetch
+
+
+async def get(args: WorkerArgs, *, decode: bool) -> dict[str, Any]:
     async with aiohttp.ClientSession() as session:
-        headers = {
-            "Authorization": "Bearer " + await _token(session, args.base_url),
-            "Accept": "application/json",
-        }
-
-        async def fetch() -> object:
-            async with session.get(url, headers=headers) as response:
-                body = await response.read()
-                if response.status != 200:
-                    raise RuntimeError(f"GET locations: HTTP {response.status}")
-            return decoder.decode(body) if decode else body
-
+        fetch = await locations_fetcher(session, args.base_url, decode=decode)
         for _ in range(2):
             await asyncio.gather(*(fetch() for _ in range(args.concurrency)))
-        check_page(len(decoder.decode(await _raw(session, url, headers)).data), "minimal")
         load = await async_load(
             fetch,
             concurrency=args.concurrency,
