@@ -28,7 +28,11 @@ def csv(parameter: str, value: str | Sequence[str] | None) -> list[str] | None:
     if value is None:
         return None
     items = [p.strip() for p in value.split(",")] if isinstance(value, str) else value
-    if isinstance(items, (bytes, bytearray)) or not isinstance(items, Sequence) or not items:
+    if not isinstance(items, (list, tuple)) and (
+        isinstance(items, (bytes, bytearray)) or not isinstance(items, Sequence)
+    ):  # the ABC check (slow) only for what is neither a list nor a tuple
+        raise InvalidParameterError(parameter, value, "must be a non-empty list of strings")
+    if not items:
         raise InvalidParameterError(parameter, value, "must be a non-empty list of strings")
     for item in items:
         if not isinstance(item, str) or not item:

@@ -24,14 +24,20 @@ QueryValue = str | int | float | bool | Iterable[str] | None
 _UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
 
 
+@lru_cache(maxsize=4096)
 def _quote(value: str) -> str:
+    # The same few values recur on every call: the version, the organization, a user's id,
+    # an include list's items. Only plain strings come here (see _plain): a cached str
+    # subclass (an enum member) would come back for an equal plain string.
     return value if _UNRESERVED.fullmatch(value) else quote(value, safe="")
 
 
-# The same few segments (the version, the organization, a user's id) recur on every call.
-_quote_segment = lru_cache(maxsize=4096)(_quote)
+def _plain(value: str) -> str:
+    """``value`` as an exact ``str`` (an enum member's value, not its name)."""
+    return value if type(value) is str else str.__str__(value)
 
 
+@lru_cache(maxsize=4096)
 def path(*segments: str) -> str:
     """``path("v2", "issuers", org)`` -> ``/v2/issuers/<org, encoded>``."""
     if not DOT_SEGMENTS.isdisjoint(segments):
@@ -40,12 +46,20 @@ def path(*segments: str) -> str:
         raise InvalidParameterError(
             "id", segment, "'.' and '..' are not ids: they would change the URL's path"
         )
-    return "/" + "/".join(map(_quote_segment, segments))
+    return "/" + "/".join(map(_quote, map(_plain, segments)))
 
 
 def _encode_value(key: str, value: object) -> str:
-    if isinstance(value, str):
+    # The exact types first (nearly every value): one test each instead of the chain below.
+    kind = type(value)
+    if kind is str:
         return _quote(value)
+    if kind is int:
+        return str(value)
+    if kind is float and math.isfinite(value):  # type: ignore[arg-type]
+        return repr(value)
+    if isinstance(value, str):
+        return _quote(_plain(value))
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -53,7 +67,7 @@ def _encode_value(key: str, value: object) -> str:
     if isinstance(value, float) and math.isfinite(value):
         return repr(value)
     if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
-        return ",".join(_quote(item) for item in value)
+        return ",".join(map(_quote, map(_plain, value)))
     raise InvalidParameterError(
         key, value, "query values must be strings, finite numbers, booleans or lists of strings"
     )

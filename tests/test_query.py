@@ -7,7 +7,7 @@ from urllib.parse import unquote
 import pytest
 
 from kard_async import AsyncKard, NotFoundError
-from kard_async._query import cursor_from_link, encode, path
+from kard_async._query import _quote, cursor_from_link, encode, path
 from kard_async.testing import TEST_ORGANIZATION_ID, KardEmulator
 
 USER = "user-1"
@@ -31,6 +31,30 @@ def test_encode_spaces_as_percent_20_and_lists_as_csv() -> None:
     assert encode([("filter[name]", "a,b"), ("x", None)]) == "filter[name]=a%2Cb"
     assert encode([("t", True), ("f", False), ("n", 3), ("r", 1.5)]) == "t=true&f=false&n=3&r=1.5"
     assert encode([]) == ""
+
+
+def test_str_subclasses_are_sent_by_value_and_never_leak_through_the_caches() -> None:
+    import enum
+
+    class Mixed(str, enum.Enum):  # on Python 3.12+, format() of a member is "Mixed.CA"
+        CA = "CA"
+        SPACED = "San Jose"
+
+    class Tagged(str):
+        pass
+
+    assert encode([("filter[state]", Mixed.CA)]) == "filter[state]=CA"
+    assert encode([("filter[city]", Mixed.SPACED)]) == "filter[city]=San%20Jose"
+    assert encode([("filter[state]", Tagged("NY")), ("sort", [Mixed.CA, "b"])]) == (
+        "filter[state]=NY&sort=CA,b"
+    )
+    assert path("v2", "users", Mixed.CA) == "/v2/users/CA"
+    # The quoting cache is keyed by equality: after the members, the equal plain strings
+    # must still get plain strings back, not the members.
+    assert type(_quote("CA")) is str
+    assert type(_quote("NY")) is str
+    assert encode([("filter[state]", "CA")]) == "filter[state]=CA"
+    assert type(path("v2", "users", "CA")) is str
 
 
 def test_path_segments_are_fully_encoded() -> None:

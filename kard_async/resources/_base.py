@@ -9,7 +9,7 @@ the transport.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from .. import _query
 from .._call import Call
@@ -18,7 +18,7 @@ from .._query import QueryValue
 from .._raw import AsyncWithRawResponse
 from .._requester import Requester
 from .._validate import require_id
-from ..models._base import Page, decoder_for
+from ..models._base import Decoder, Page, decoder_for
 
 T = TypeVar("T")
 PageT = TypeVar("PageT", bound=Page)
@@ -111,17 +111,34 @@ class AsyncResource:
     ) -> AsyncPaginator[Any, PageT]:
         """A paginated GET: ``query`` holds ``page[after]``/``page[before]`` for the first
         page; later pages replace them with the server's next cursor."""
-        first = _query.encode(query)
-        rest = [(key, value) for key, value in query if key not in _CURSOR_KEYS]
-        after = next((value for key, value in query if key == "page[after]"), None)
-        decoder = decoder_for(cast_to)
-        send = self._requester.send
+        fetch = _PageFetch(self._requester, path, query, decoder_for(cast_to))
+        return AsyncPaginator(fetch, after=fetch.after, path=path)
 
-        async def fetch(cursor: str | None) -> PageT:
-            encoded = first if cursor == after else _query.encode([*rest, ("page[after]", cursor)])
-            return await send(Call("GET", path, decoder, query=encoded))
 
-        return AsyncPaginator(fetch, after=after if isinstance(after, str) else None, path=path)
+class _PageFetch(Generic[PageT]):
+    """Fetches one page of a paginated GET: the first with the call's own query (encoded,
+    and so checked, when the call is made), a later one with the server's cursor."""
+
+    __slots__ = ("_decoder", "_first", "_path", "_query", "_send", "after")
+
+    def __init__(
+        self, requester: Requester, path: str, query: Query, decoder: Decoder[PageT]
+    ) -> None:
+        self._send = requester.send
+        self._path = path
+        self._query = query
+        self._decoder = decoder
+        self._first = _query.encode(query)
+        after = dict(query).get("page[after]")
+        self.after = after if isinstance(after, str) else None
+
+    async def __call__(self, cursor: str | None) -> PageT:
+        if cursor == self.after:
+            encoded = self._first
+        else:
+            rest = [(key, value) for key, value in self._query if key not in _CURSOR_KEYS]
+            encoded = _query.encode([*rest, ("page[after]", cursor)])
+        return await self._send(Call("GET", self._path, self._decoder, query=encoded))
 
 
 _CURSOR_KEYS = frozenset({"page[after]", "page[before]"})
