@@ -8,7 +8,7 @@ the transport.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from typing import Any, Generic, TypeVar
 
 from .. import _query
@@ -132,13 +132,14 @@ class _PageFetch(Generic[PageT]):
         after = dict(query).get("page[after]")
         self.after = after if isinstance(after, str) else None
 
-    async def __call__(self, cursor: str | None) -> PageT:
+    def __call__(self, cursor: str | None) -> Coroutine[Any, Any, PageT]:
         if cursor == self.after:
             encoded = self._first
         else:
             rest = [(key, value) for key, value in self._query if key not in _CURSOR_KEYS]
             encoded = _query.encode([*rest, ("page[after]", cursor)])
-        return await self._send(Call("GET", self._path, self._decoder, query=encoded))
+        # The transport's coroutine itself: no coroutine of ours around it.
+        return self._send(Call("GET", self._path, self._decoder, query=encoded))
 
 
 _CURSOR_KEYS = frozenset({"page[after]", "page[before]"})
