@@ -321,13 +321,24 @@ def plan(
             [
                 Cell(
                     "tx-decode",
-                    v,
-                    tx,
-                    ("--measure", "decode", "--variant", v, *timing),
+                    "ours",
+                    "benchmarks.paired",
+                    ("--measure", "tx-decode", *timing),
                     p.decode_reps,
                     120,
-                )
-                for v in ("ours", "structs", "json", "official")
+                    also=("structs",),
+                ),
+                *(
+                    Cell(
+                        "tx-decode",
+                        v,
+                        tx,
+                        ("--measure", "decode", "--variant", v, *timing),
+                        p.decode_reps,
+                        120,
+                    )
+                    for v in ("json", "official")
+                ),
             ]
         )
     if "tx-bulk" in measures:

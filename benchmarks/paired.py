@@ -1,5 +1,6 @@
-"""Ours and its baseline in one process, in turns: ``decode`` (ours vs the plain ``gc=False``
-Structs) and ``get`` (ours vs the minimal aiohttp + msgspec client).
+"""Ours and its baseline in one process, in turns: ``decode`` and ``tx-decode`` (ours vs the
+plain ``gc=False`` Structs, on a page of locations or of earned rewards) and ``get`` (ours vs
+the minimal aiohttp + msgspec client).
 
 On a shared VM, two processes measured a second apart can differ by more than the few per
 cent these comparisons are about: separate processes made the verdicts flip from run to run
@@ -25,10 +26,11 @@ from typing import Any
 
 import aiohttp
 
-from . import decode, minimal, ours
+from . import _transaction_data as transaction_data
+from . import decode, minimal, ours, transactions
 from ._common import LoadResult, WorkerArgs, check_page, median, worker_main
 
-MEASURES = ("decode", "get")
+MEASURES = ("decode", "tx-decode", "get")
 DECODES_PER_BLOCK = 10
 MIN_BLOCKS = 4  # per variant, however short the duration
 
@@ -37,16 +39,29 @@ def _order(names: Sequence[str], block: int) -> Sequence[str]:
     return names if block % 2 == 0 else list(reversed(names))
 
 
-def decode_paired(args: WorkerArgs) -> dict[str, Any]:
+def _decoders(args: WorkerArgs) -> tuple[bytes, dict[str, Callable[[bytes], Any]]]:
+    """The page and the two decoders of ``args.measure``, each checked on the page."""
+    decoders: dict[str, Callable[[bytes], Any]] = {}
+    if args.measure == "tx-decode":  # a page of earned rewards (benchmarks/transactions.py)
+        body = transaction_data.earned_rewards_page()
+        for name in ("ours", "structs"):
+            decoders[name] = transactions.decoder(name)
+            if len(decoders[name](body).data) != 100:
+                raise RuntimeError(f"tx-decode {name}: expected 100 rows")
+        return body, decoders
     if not args.body:
         raise SystemExit("--body FILE (the page to decode) is required")
     with open(args.body, "rb") as file:
         body = file.read()
-    decoders: dict[str, Callable[[bytes], Any]] = {}
     for name in ("ours", "structs"):
         decoder, count = decode.decoder(name)
         check_page(count(decoder(body)), f"decode {name}")
         decoders[name] = decoder
+    return body, decoders
+
+
+def decode_paired(args: WorkerArgs) -> dict[str, Any]:
+    body, decoders = _decoders(args)
     per_call: dict[str, list[float]] = {name: [] for name in decoders}
     perf = time.perf_counter
     block = 0
@@ -132,7 +147,7 @@ async def get_paired(args: WorkerArgs) -> dict[str, Any]:
 
 
 def run(args: WorkerArgs) -> dict[str, Any]:
-    if args.measure == "decode":
+    if args.measure in ("decode", "tx-decode"):
         return {"variant": "paired", **decode_paired(args)}
     return {"variant": "paired", **asyncio.run(get_paired(args))}
 

@@ -189,8 +189,12 @@ def test_decode_variants_run(page_file: Path, variant: str) -> None:
     assert result["median_ms"] > 0
 
 
-def test_paired_decode_times_ours_and_the_plain_structs_in_one_process(page_file: Path) -> None:
-    result = paired.run(tiny("", measure="decode", body=str(page_file)))
+@pytest.mark.parametrize("measure", ["decode", "tx-decode"])
+def test_paired_decode_times_ours_and_the_plain_structs_in_one_process(
+    page_file: Path, measure: str
+) -> None:
+    result = paired.run(tiny("", measure=measure, body=str(page_file)))
+    assert result["variant"] == "paired"
     assert set(result["paired"]) == {"ours", "structs"}
     ours_run, structs_run = result["paired"]["ours"], result["paired"]["structs"]
     assert ours_run["iterations"] == structs_run["iterations"] >= paired.MIN_BLOCKS
@@ -395,16 +399,19 @@ def test_plan_interleaves_and_filters() -> None:
         ("official-async", ()),
         ("official-sync", ()),
     }
-    assert {(c.variant, c.also) for c in groups[0]} == {
-        ("ours", ("structs",)),
-        ("official", ()),
-        ("json", ()),
-    }
+    for decode_group in (groups[0], groups[8]):  # decode, tx-decode
+        assert {(c.variant, c.also) for c in decode_group} == {
+            ("ours", ("structs",)),
+            ("official", ()),
+            ("json", ()),
+        }
     only = orchestrator.plan(orchestrator.QUICK, ("get",), ["ours", "raw"])
     assert [[c.variant for c in g] for g in only] == [["ours", "raw"], ["ours", "raw"]]
     # Asking for the baseline alone still runs the process that measures it.
-    baseline = orchestrator.plan(orchestrator.QUICK, ("decode", "get"), ["structs", "minimal"])
-    assert [[c.module for c in g] for g in baseline] == [["benchmarks.paired"]] * 3
+    baseline = orchestrator.plan(
+        orchestrator.QUICK, ("decode", "get", "tx-decode"), ["structs", "minimal"]
+    )
+    assert [[c.module for c in g] for g in baseline] == [["benchmarks.paired"]] * 4
 
 
 # --- the orchestrator, end to end (its own emulator and worker processes) ---
