@@ -190,34 +190,23 @@ def plan(
         if kept:
             groups.append(kept)
 
-    if "decode" in measures:
+    def decode_cells(measure: str, module: str, *args: str) -> list[Cell]:
+        """ours and the plain Structs share a process, in turns (benchmarks/paired.py), its
+        result filed under both; the others run on their own."""
         timing = ("--duration", str(p.decode_duration), "--min-requests", "3")
-        # ours and the plain Structs share a process, in turns (benchmarks/paired.py): the
-        # result is filed under both; the others run on their own.
-        add(
-            [
-                Cell(
-                    "decode",
-                    "ours",
-                    "benchmarks.paired",
-                    ("--measure", "decode", *timing),
-                    p.decode_reps,
-                    120,
-                    also=("structs",),
-                ),
-                *(
-                    Cell(
-                        "decode",
-                        v,
-                        "benchmarks.decode",
-                        ("--variant", v, *timing),
-                        p.decode_reps,
-                        120,
-                    )
-                    for v in ("official", "json")
-                ),
-            ]
-        )
+        paired = ("--measure", measure, *timing)
+        return [
+            Cell(
+                measure, "ours", "benchmarks.paired", paired, p.decode_reps, 120, also=("structs",)
+            ),
+            *(
+                Cell(measure, v, module, (*args, "--variant", v, *timing), p.decode_reps, 120)
+                for v in ("official", "json")
+            ),
+        ]
+
+    if "decode" in measures:
+        add(decode_cells("decode", "benchmarks.decode"))
     if "get" in measures:
         for c in (1, 32):
             m = f"get-c{c}"
@@ -316,31 +305,7 @@ def plan(
         )
     tx = "benchmarks.transactions"
     if "tx-decode" in measures:
-        timing = ("--duration", str(p.decode_duration), "--min-requests", "3")
-        add(
-            [
-                Cell(
-                    "tx-decode",
-                    "ours",
-                    "benchmarks.paired",
-                    ("--measure", "tx-decode", *timing),
-                    p.decode_reps,
-                    120,
-                    also=("structs",),
-                ),
-                *(
-                    Cell(
-                        "tx-decode",
-                        v,
-                        tx,
-                        ("--measure", "decode", "--variant", v, *timing),
-                        p.decode_reps,
-                        120,
-                    )
-                    for v in ("json", "official")
-                ),
-            ]
-        )
+        add(decode_cells("tx-decode", tx, "--measure", "decode"))
     if "tx-bulk" in measures:
         sizes = ("--measure", "bulk", "--events", str(p.tx_events), "--users", str(p.tx_users))
         capped = ("--max-time", str(p.official_max_time))
