@@ -1031,9 +1031,16 @@ METHOD = """\
   attribution event it receives, as documented.
 - **Clients**: every variant runs in a fresh process per repetition; repetitions interleave the
   variants (A B C A B C ...). Each worker warms up first (token fetch, connections, one full
-  request per connection) and only then starts the clock (`time.perf_counter`).
-- **Decode**: back-to-back decodes of the saved page bytes, garbage collector enabled;
-  median time per page within a process, then the median over repetitions. The official
+  request per connection) and only then starts the clock (`time.perf_counter`). Where a
+  target compares ours with a hand-written baseline (the plain Structs for decoding, the
+  minimal client for GET and client-bound bulk), the two share each process and take turns,
+  a block of work each, the order alternating and `gc.collect()` before each block, outside
+  the clock (`benchmarks/paired.py`, `benchmarks/bulk_light.py`); the verdict is the median
+  over the processes of the ratio within each. On a shared machine, separate processes a
+  second apart differ by more than these targets' margins.
+- **Decode**: back-to-back decodes of the saved page bytes (ours and the plain Structs in
+  blocks of ten, in turns), garbage collector enabled; median time per page within a
+  process, then the median over repetitions. The official
   SDK's path is exactly what its `users.rewards.locations` runs on a 2xx response:
   `httpx.Response.json()` (stdlib `json.loads`) then
   `kard.core.pydantic_utilities.parse_obj_as(LocationsResponseObject, ...)`. The plain
@@ -1041,9 +1048,10 @@ METHOD = """\
   for `included`, same fields and types (datetimes included) as ours, no forward
   compatibility.
 - **GET**: closed loop, N concurrent callers (asyncio tasks for async clients, threads for
-  sync ones) issuing requests back to back for a fixed time; requests/s = completed /
-  elapsed, p50/p99 over every request of the process, client CPU = process CPU time /
-  requests. The official SDK gets fewer seconds (it is ~100x slower) but at least 20
+  sync ones) issuing requests back to back for a fixed time (ours and the minimal client:
+  blocks of the same number of requests, in turns, against the same emulator); requests/s
+  = completed / elapsed, p50/p99 over every request of the process, client CPU = process
+  CPU time / requests. The official SDK gets fewer seconds (it is ~100x slower) but at least 20
   requests; at concurrency 32 its requests still in flight when the time is up are waited
   for and counted.
 - **Bulk**: the same 20,000 `(user_id, event)` pairs for every variant, arriving
