@@ -32,6 +32,8 @@ from functools import lru_cache, partial
 from itertools import repeat
 from typing import Any, Generic, TypeVar
 
+import msgspec
+
 from ._call import Call
 from ._errors import (
     APIConnectionError,
@@ -101,8 +103,9 @@ class BatchSpec(Generic[ItemT, ResultT]):
     item_id: Callable[[ItemT], str] | None = None
 
 
-@dataclass(frozen=True)
-class AcceptedBatch:
+# A Struct, not a frozen dataclass: one is made per accepted request, and a frozen
+# dataclass sets each field through object.__setattr__ (0.57 against 0.1 us).
+class AcceptedBatch(msgspec.Struct, frozen=True, gc=False):
     """One accepted request: ``count`` items of batch ``key`` (a user id, or the
     organization), e.g. queued as job ``job_id``. ``job_id`` is None when the server
     accepted the request (2xx) but named no job, or its answer could not be read."""
@@ -289,7 +292,8 @@ class _AdaptiveLimit:
 
     def release(self) -> None:
         self.active -= 1
-        self._wake()
+        if self._waiters:
+            self._wake()
 
     def _wake(self) -> None:
         while self._waiters and self.active < max(1, int(self.limit)):
@@ -303,7 +307,8 @@ class _AdaptiveLimit:
 
     def succeeded(self) -> None:
         self.limit = min(float(self.maximum), self.limit + 1.0 / self.limit)
-        self._wake()
+        if self._waiters:
+            self._wake()
 
 
 class _Batch:
@@ -719,7 +724,8 @@ class _Engine(Generic[ItemT, ResultT]):
     def _accept(self, batch: _Batch, job_id: str | None) -> None:
         self._report.jobs.append(AcceptedBatch(batch.key, job_id, len(batch.items)))
         self._accepted += len(batch.items)
-        self._progress()
+        if self._on_progress is not None:  # once per request: no call when nobody listens
+            self._progress()
 
     def _fail(
         self, batch: _Batch, error: KardError, *, outcome_unknown: bool, sent: bool = True
