@@ -213,7 +213,9 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 
 
 def _percent(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0%}"
+    # One decimal: these ratios are judged against thresholds such as 95%, and a rounded
+    # "95%" that missed 95% reads as a contradiction.
+    return "-" if value is None else f"{value:.1%}"
 
 
 def _times(value: float | None) -> str:

@@ -273,7 +273,9 @@ def test_report_shows_medians_ratios_targets_and_skips() -> None:
     text = render_text(run)
     assert "ours within 20% of plain msgspec Structs (time ratio <= 1.20): 1.05x -> MET" in text
     # Per process: 90%, 111%, 100%.
-    assert "ours >= 95% of the minimal client's throughput: 100% (reps 90% to 111%) -> MET" in text
+    assert (
+        "ours >= 95% of the minimal client's throughput: 100.0% (reps 90.0% to 111.1%) -> MET"
+    ) in text
     assert "ours and the minimal client ran in the same processes, in turns" in text
     assert "ours >= 100x the official SDK's throughput (async vs async): 200x -> MET" in text
     # Ours is the fastest variant here: the server, not the client, sets the ratio.
@@ -341,7 +343,7 @@ def test_report_marks_server_bound_targets_and_judges_only_full_runs() -> None:
         "ours >= 100x the official SDK's throughput (async vs async): 95.0x -> server-bound "
         "(ours runs at 95% of the emulator's ceiling)"
     ) in full
-    assert "ours >= 95% of the minimal client's throughput: 90% -> MISSED" in full
+    assert "ours >= 95% of the minimal client's throughput: 90.0% -> MISSED" in full
     assert (
         "ours >= 80x the official SDK (events/s): 50.0x -> server-bound (the emulator's "
         "ceiling here is 55.0x the official SDK's rate)"
@@ -351,7 +353,9 @@ def test_report_marks_server_bound_targets_and_judges_only_full_runs() -> None:
 
     quick = render_text(_run(orchestrator.QUICK, outcomes))
     assert "MISSED" not in quick  # a smoke run is too short to judge a target
-    assert "ours >= 95% of the minimal client's throughput: 90% -> not judged (quick run)" in quick
+    assert (
+        "ours >= 95% of the minimal client's throughput: 90.0% -> not judged (quick run)" in quick
+    )
     assert "ours >= 80x the official SDK (events/s): 50.0x -> server-bound" in quick
     markdown = render_markdown(_run(orchestrator.QUICK, outcomes))
     assert "MISSED" not in markdown
