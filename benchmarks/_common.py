@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import math
 import os
@@ -157,6 +158,18 @@ def worker_main(
     result["peak_rss_mib"] = round(peak_rss_mib(), 1)
     emit(result, as_json=args.json)
     return 0
+
+
+# --- two variants sharing a process ---
+
+
+def in_turns(names: Sequence[str], turn: int) -> Iterator[str]:
+    """``names`` in order on even turns and reversed on odd ones, with a ``gc.collect()``
+    before each (outside any clock): variants that share a process take turns, and none
+    pays for another's garbage."""
+    for name in names if turn % 2 == 0 else list(reversed(names)):
+        gc.collect()
+        yield name
 
 
 # --- GET: closed-loop load at a fixed concurrency ---

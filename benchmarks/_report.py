@@ -308,13 +308,13 @@ def _decode(outcomes: dict[tuple[str, str], Outcome]) -> Section | None:
         )
     official = outcomes.get(("decode", "official"))
     paired = _paired_ratios(outcomes, "decode", "median_ms", baseline="structs")
-    vs_structs = statistics.median(paired) if paired else None
     vs_official = _ratio(official.med("median_ms") if official else None, ours_ms)
     targets = [
-        Target(
+        _paired_target(
             "ours within 20% of plain msgspec Structs (time ratio <= 1.20)",
-            _paired_value(paired, _times),
-            None if vs_structs is None else vs_structs <= 1.20,
+            paired,
+            _times,
+            lambda ratio: ratio <= 1.20,
         ),
     ]
     notes = [_PAIRED_NOTE.format(baseline="the plain Structs")] if paired else []
@@ -364,13 +364,13 @@ def _get(outcomes: dict[tuple[str, str], Outcome], concurrency: int) -> Section 
         return outcome.med("rps") if outcome and not _status(outcome) else None
 
     paired = _paired_ratios(outcomes, measure, "rps")
-    vs_minimal = statistics.median(paired) if paired else None
     ceiling = _ceiling(outcomes, measure, "rps")
     targets = [
-        Target(
+        _paired_target(
             "ours >= 95% of the minimal client's throughput",
-            _paired_value(paired, _percent),
-            None if vs_minimal is None else vs_minimal >= 0.95,
+            paired,
+            _percent,
+            lambda ratio: ratio >= 0.95,
         ),
         _vs_official(
             "ours >= 100x the official SDK's throughput (async vs async)",
@@ -427,12 +427,18 @@ def _paired_ratios(
     ]
 
 
-def _paired_value(ratios: list[float], fmt: Callable[[float | None], str]) -> str:
-    """The median of paired ratios, with their range when there are several."""
+def _paired_target(
+    label: str,
+    ratios: list[float],
+    fmt: Callable[[float | None], str],
+    met: Callable[[float], bool],
+) -> Target:
+    """A target judged on the median of paired ratios, shown with their range."""
     if not ratios:
-        return "-"
+        return Target(label, "-", None)
     spread = f" (reps {fmt(min(ratios))} to {fmt(max(ratios))})" if len(ratios) > 1 else ""
-    return fmt(statistics.median(ratios)) + spread
+    value = statistics.median(ratios)
+    return Target(label, fmt(value) + spread, met(value))
 
 
 _PAIRED_NOTE = (
@@ -466,7 +472,6 @@ def _bulk(outcomes: dict[tuple[str, str], Outcome], measure: str) -> Section | N
     cpu_vs_official = _ratio(ours_cpu, of("official-async", "events_per_cpu_s"))
     if measure == "bulk-light":
         paired = _paired_ratios(outcomes, measure, "events_per_cpu_s")
-        cpu_vs_minimal = statistics.median(paired) if paired else None
         return Section(
             measure,
             f"3b. Bulk attributions, client-bound: {events:,} events for {users} users against "
@@ -482,12 +487,13 @@ def _bulk(outcomes: dict[tuple[str, str], Outcome], measure: str) -> Section | N
             ],
             rows,
             [
-                Target(
+                _paired_target(
                     "ours >= 90% of the minimal uploader (events per client CPU-second; "
                     f"median of {len(paired)} reps, each one process running both uploaders "
                     "in alternating rounds)",
-                    _paired_value(paired, _percent),
-                    None if cpu_vs_minimal is None else cpu_vs_minimal >= 0.90,
+                    paired,
+                    _percent,
+                    lambda ratio: ratio >= 0.90,
                 ),
                 Target(
                     "ours vs the minimal uploader (events/s), for reference",
@@ -698,7 +704,6 @@ def _tx_decode(outcomes: dict[tuple[str, str], Outcome]) -> Section | None:
         return outcome.med("median_ms") if outcome and not _status(outcome) else None
 
     paired = _paired_ratios(outcomes, key, "median_ms", baseline="structs")
-    vs_structs = statistics.median(paired) if paired else None
     vs_official = _ratio(ms_of("official"), ours_ms)
     sample = next((o.results[0] for o in present if o.results), {})
     notes = [
@@ -716,10 +721,11 @@ def _tx_decode(outcomes: dict[tuple[str, str], Outcome]) -> Section | None:
         ["variant", "ms/page", "range over reps", "MB/s", "time vs ours"],
         rows,
         [
-            Target(
+            _paired_target(
                 "ours within 5% of plain msgspec Structs (time ratio <= 1.05)",
-                _paired_value(paired, _times),
-                None if vs_structs is None else vs_structs <= 1.05,
+                paired,
+                _times,
+                lambda ratio: ratio <= 1.05,
             )
         ],
         notes,

@@ -16,7 +16,6 @@ from the CPU time of all rounds.
 from __future__ import annotations
 
 import asyncio
-import gc
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -25,7 +24,7 @@ from typing import Any
 import aiohttp
 
 from . import minimal, ours
-from ._common import WorkerArgs, bulk_plan, worker_main
+from ._common import WorkerArgs, bulk_plan, in_turns, worker_main
 
 MEASURES = ("bulk",)
 MAX_ROUNDS = 100
@@ -49,9 +48,7 @@ async def paired(args: WorkerArgs) -> dict[str, Any]:
         cpu = dict.fromkeys(uploads, 0.0)
         rounds = 0
         while rounds < 2 or (sum(wall.values()) < 2 * args.duration and rounds < MAX_ROUNDS):
-            order = list(uploads) if rounds % 2 == 0 else list(reversed(uploads))
-            for name in order:
-                gc.collect()
+            for name in in_turns(list(uploads), rounds):
                 started, cpu_started = time.perf_counter(), time.process_time()
                 sent = await uploads[name]()
                 wall[name] += time.perf_counter() - started

@@ -18,7 +18,6 @@ fields as the single-variant workers) and ``ratio``: ours' time per page over th
 from __future__ import annotations
 
 import asyncio
-import gc
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -28,15 +27,11 @@ import aiohttp
 
 from . import _transaction_data as transaction_data
 from . import decode, minimal, ours, transactions
-from ._common import LoadResult, WorkerArgs, check_page, median, worker_main
+from ._common import LoadResult, WorkerArgs, check_page, in_turns, median, worker_main
 
 MEASURES = ("decode", "tx-decode", "get")
 DECODES_PER_BLOCK = 10
 MIN_BLOCKS = 4  # per variant, however short the duration
-
-
-def _order(names: Sequence[str], block: int) -> Sequence[str]:
-    return names if block % 2 == 0 else list(reversed(names))
 
 
 def _decoders(args: WorkerArgs) -> tuple[bytes, dict[str, Callable[[bytes], Any]]]:
@@ -68,9 +63,8 @@ def decode_paired(args: WorkerArgs) -> dict[str, Any]:
     while block < MIN_BLOCKS or DECODES_PER_BLOCK * sum(map(sum, per_call.values())) < (
         2 * args.duration
     ):
-        for name in _order(list(decoders), block):
+        for name in in_turns(list(decoders), block):
             decoder = decoders[name]
-            gc.collect()
             started = perf()
             for _ in range(DECODES_PER_BLOCK):
                 decoder(body)
@@ -129,8 +123,7 @@ async def get_paired(args: WorkerArgs) -> dict[str, Any]:
             sum(t.elapsed for t in totals.values()) < 2 * args.duration
             and time.perf_counter() < deadline
         ):
-            for name in _order(list(fetchers), block):
-                gc.collect()
+            for name in in_turns(list(fetchers), block):
                 done = await _block(fetchers[name], concurrency, per_block)
                 total = totals[name]
                 total.requests += done.requests
