@@ -80,7 +80,7 @@ def encode(params: Iterable[tuple[str, QueryValue]]) -> str:
     naming the query key, before anything is sent.
     """
     return "&".join(
-        f"{key}={_encode_value(key, value)}" for key, value in params if value is not None
+        [f"{key}={_encode_value(key, value)}" for key, value in params if value is not None]
     )
 
 

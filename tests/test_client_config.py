@@ -14,6 +14,7 @@ from kard_async import (
     InternalServerError,
     PermissionDeniedError,
 )
+from kard_async._pool import READ_BUFSIZE
 from kard_async.testing import (
     TEST_CLIENT_ID,
     TEST_CLIENT_SECRET,
@@ -157,6 +158,24 @@ async def test_user_session_is_used_and_not_closed(
         async with session.get(f"{kard.base_url}/v2/auth/token") as response:
             assert response.status == 405  # the session still works
     assert session.closed
+
+
+async def test_own_connections_buffer_a_whole_page_a_callers_keep_their_setting(
+    make_kard: Callable[..., AsyncKard],
+) -> None:
+    # aiohttp pauses a socket once twice its read buffer waits unread: at 64 KiB (older
+    # aiohttp's default) a list page of a few hundred KB paused it on every request.
+    kard = make_kard()
+    await kard.users.rewards.offers(USER, page_size=1)
+    pool = kard._transport._pool
+    assert pool is not None
+    assert [s._read_bufsize for s in pool.sessions] == [READ_BUFSIZE, READ_BUFSIZE]
+    assert READ_BUFSIZE >= 256 * 1024
+    async with aiohttp.ClientSession(read_bufsize=2**16) as session:
+        borrowed = make_kard(session=session)
+        await borrowed.users.rewards.offers(USER, page_size=1)
+        assert session._read_bufsize == 2**16  # a caller's session: as given
+        await borrowed.aclose()
 
 
 async def test_aclose_is_idempotent_and_calls_after_close_fail_clearly(
