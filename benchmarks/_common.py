@@ -192,6 +192,42 @@ class LoadResult:
             "p99_ms": percentile(self.latencies, 99) * 1e3,
         }
 
+    def add(self, other: LoadResult) -> None:
+        self.requests += other.requests
+        self.elapsed += other.elapsed
+        self.cpu += other.cpu
+        self.latencies += other.latencies
+
+
+class Turns:
+    """Blocks of several variants in one process, in turns (see :func:`in_turns`): at least
+    ``min_turns`` turns, then more until the blocks took ``budget`` seconds together or
+    ``max_time`` seconds passed. Iterate it for whose block is next and ``record`` each
+    block; ``totals`` sums them per variant, ``last`` keeps each one's latest."""
+
+    def __init__(
+        self, names: Sequence[str], *, min_turns: int, budget: float, max_time: float
+    ) -> None:
+        self.names = list(names)
+        self.totals = {name: LoadResult(0, 0.0, 0.0, []) for name in names}
+        self.last: dict[str, LoadResult] = {}
+        self._min_turns = min_turns
+        self._budget = budget
+        self._deadline = time.perf_counter() + max(max_time, budget)
+
+    def __iter__(self) -> Iterator[str]:
+        turn = 0
+        while turn < self._min_turns or (
+            sum(t.elapsed for t in self.totals.values()) < self._budget
+            and time.perf_counter() < self._deadline
+        ):
+            yield from in_turns(self.names, turn)
+            turn += 1
+
+    def record(self, name: str, block: LoadResult) -> None:
+        self.last[name] = block
+        self.totals[name].add(block)
+
 
 class _Clock:
     """When to stop: after ``duration`` once ``min_requests`` are done, or at ``max_time``."""

@@ -7,7 +7,8 @@ note, when ``from kard_async import Kard`` does not work in this checkout.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from kard_async.testing import TEST_CLIENT_ID, TEST_CLIENT_SECRET, TEST_ORGANIZATION_ID
@@ -35,13 +36,16 @@ def _facade() -> Any:
     return Kard
 
 
-def get(args: WorkerArgs) -> dict[str, Any]:
+@contextmanager
+def facade_client(base_url: str) -> Iterator[Callable[[], object]]:
+    """A blocking ``Kard`` on ``base_url`` (closed at the end), as a call that fetches the
+    benchmark's locations page."""
     kard_class = _facade()
     kard = kard_class(
         TEST_CLIENT_ID,
         TEST_CLIENT_SECRET,
         organization_id=TEST_ORGANIZATION_ID,
-        base_url=args.base_url,
+        base_url=base_url,
     )
     try:
         locations = kard.users.rewards.locations
@@ -56,6 +60,15 @@ def get(args: WorkerArgs) -> dict[str, Any]:
                 include=INCLUDE,
             )
 
+        yield fetch
+    finally:
+        close = getattr(kard, "close", None)
+        if close is not None:
+            close()
+
+
+def get(args: WorkerArgs) -> dict[str, Any]:
+    with facade_client(args.base_url) as fetch:
         check_page(len(fetch().data), "ours sync")  # type: ignore[attr-defined]
         load = thread_load(
             fetch,
@@ -64,10 +77,6 @@ def get(args: WorkerArgs) -> dict[str, Any]:
             min_requests=args.min_requests,
             max_time=args.max_time,
         )
-    finally:
-        close = getattr(kard, "close", None)
-        if close is not None:
-            close()
     return {"concurrency": args.concurrency, **load.as_dict()}
 
 

@@ -27,7 +27,7 @@ import aiohttp
 
 from . import _transaction_data as transaction_data
 from . import decode, minimal, ours, transactions
-from ._common import LoadResult, WorkerArgs, check_page, in_turns, median, worker_main
+from ._common import LoadResult, Turns, WorkerArgs, check_page, in_turns, median, worker_main
 
 MEASURES = ("decode", "tx-decode", "get")
 DECODES_PER_BLOCK = 10
@@ -116,22 +116,15 @@ async def get_paired(args: WorkerArgs) -> dict[str, Any]:
         check_page(len((await fetchers["ours"]()).data), "ours")
         for fetch in fetchers.values():  # token, connections, decoders: warm before the clock
             await _block(fetch, concurrency, 2 * concurrency)
-        totals = {name: LoadResult(0, 0.0, 0.0, []) for name in fetchers}
-        block = 0
-        deadline = time.perf_counter() + max(args.max_time, 2 * args.duration)
-        while block < MIN_BLOCKS or (
-            sum(t.elapsed for t in totals.values()) < 2 * args.duration
-            and time.perf_counter() < deadline
-        ):
-            for name in in_turns(list(fetchers), block):
-                done = await _block(fetchers[name], concurrency, per_block)
-                total = totals[name]
-                total.requests += done.requests
-                total.elapsed += done.elapsed
-                total.cpu += done.cpu
-                total.latencies += done.latencies
-            block += 1
-    paired = {name: total.as_dict() for name, total in totals.items()}
+        turns = Turns(
+            list(fetchers),
+            min_turns=MIN_BLOCKS,
+            budget=2 * args.duration,
+            max_time=max(args.max_time, 2 * args.duration),
+        )
+        for name in turns:
+            turns.record(name, await _block(fetchers[name], concurrency, per_block))
+    paired = {name: total.as_dict() for name, total in turns.totals.items()}
     return {
         "concurrency": concurrency,
         "paired": paired,

@@ -107,6 +107,10 @@ def test_get_variants_run(
     assert result["requests"] >= 2
     assert result["rps"] > 0
     assert 0 < result["p50_ms"] <= result["p99_ms"]
+    if variant.startswith("official"):
+        # ours ran in turns with the SDK, in its process: the ratio the targets use.
+        assert result["ours_rps"] > 0
+        assert result["ours_ratio"] == pytest.approx(result["ours_rps"] / result["rps"])
 
 
 @pytest.mark.parametrize("concurrency", [1, 3])
@@ -290,6 +294,37 @@ def test_report_shows_medians_ratios_targets_and_skips() -> None:
     assert "python -m benchmarks --only decode,get,bulk" in markdown
     assert "| ours async (AsyncKard) | 1,000 |" in markdown
     assert "## Targets at a glance" in markdown
+
+
+def test_report_judges_the_official_sdk_on_the_ratio_within_its_processes() -> None:
+    get = {"p50_ms": 1.0, "p99_ms": 2.0, "cpu_ms_per_request": 0.5, "peak_rss_mib": 50}
+    outcomes = [
+        _outcome("get-c32", "ours", {**get, "rps": 400}),
+        _outcome("get-c32", "ours-sync", {**get, "rps": 300}),
+        # Across processes ours/SDK would read 80x; within each SDK process, 120x to 130x.
+        _outcome(
+            "get-c32",
+            "official-async",
+            *({**get, "rps": 5, "ours_rps": 5 * r, "ours_ratio": r} for r in (120, 130, 125)),
+        ),
+        _outcome(
+            "get-c32",
+            "official-sync",
+            {**get, "rps": 4, "ours_rps": 380, "ours_ratio": 95},
+            {**get, "rps": 4, "ours_rps": 388, "ours_ratio": 97},
+        ),
+    ]
+    text = render_text(_run(orchestrator.FULL, outcomes))
+    assert (
+        "ours >= 100x the official SDK's throughput (async vs async): 125x (reps 120x to 130x)"
+        " -> MET"
+    ) in text
+    assert (
+        "ours sync >= 100x the official SDK's sync throughput: 96.0x (reps 95.0x to 97.0x)"
+        " -> MISSED"
+    ) in text
+    assert "ours (async with async, blocking with blocking) ran in turns with the SDK" in text
+    assert "| 80.0x |" in render_markdown(_run(orchestrator.FULL, outcomes))  # the last column
 
 
 def _run(profile: Any, outcomes: list[Outcome]) -> Any:
