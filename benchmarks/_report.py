@@ -1117,6 +1117,11 @@ METHOD = """\
   same way, capped in wall time. The memory run streams 1,000,000 transactions from a
   generator. The earned-rewards decode is a 100-row page built by
   `earned_rewards_page()`, decoded like the locations page.
+- **File upload** (`benchmarks/files.py`): a 1,000 MB JSONL file PUT to the emulator's
+  presigned URL (the emulator only counts bytes). Ours (`upload_file(path,
+  compress=False)`) and raw aiohttp (asking for the URL by hand, then a PUT of the open
+  file) share each process, three uploads each in turns; MB/s over each one's uploads, the
+  verdict the median over the processes of the ratio within each.
 - **Peak RSS** is each client process's `ru_maxrss` at its end (includes the interpreter and
   the imports).
 """

@@ -4,7 +4,8 @@ Measures (``--measure``):
 
 * ``upload``: a large uncompressed JSONL file PUT to the emulator's presigned URL,
   ``--variant ours`` (``upload_file(path, compress=False)``) against ``--variant raw``
-  (aiohttp PUTting the same open file, with the URL asked for by hand); MB/s, and the
+  (aiohttp PUTting the same open file, with the URL asked for by hand), or ``--variant
+  paired``: both in one process, in turns (what the orchestrator runs); MB/s, and the
   resident set's growth during the upload (sampled every 5 ms).
 * ``gzip``: ``--events`` ``Transaction`` models from a generator, written as JSONL and gzipped on
   the fly (then sent): events/s, uncompressed MB/s, the compression ratio, and the event
@@ -29,7 +30,7 @@ import tempfile
 import threading
 import time
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ from ._common import (
     emit,
     entity_id,
     event_code,
+    in_turns,
     peak_rss_mib,
     pin,
 )
@@ -167,67 +169,104 @@ def jsonl_file(megabytes: int) -> Path:
     return path
 
 
-async def upload(args: argparse.Namespace) -> dict[str, Any]:
-    path = jsonl_file(args.megabytes)
-    size = path.stat().st_size
-    async with client(args.base_url) as kard:
-        files = kard.transactions
-        await files.upload_urls([("warm-up.jsonl", "incoming")])  # token, connection
-        baseline = current_rss_mib()
-        with RssSampler() as rss:
-            started = time.perf_counter()
-            result = await files.upload_file(path, compress=False)
-            elapsed = time.perf_counter() - started
-    assert result.bytes == size
-    return _upload_result(size, elapsed, baseline, rss.peak)
+Upload = Callable[[], Awaitable[None]]
+UPLOAD_TURNS = 3  # paired: uploads of each variant, in turns
 
 
-async def upload_raw(args: argparse.Namespace) -> dict[str, Any]:
-    path = jsonl_file(args.megabytes)
-    size = path.stat().st_size
-    base = args.base_url
-    async with aiohttp.ClientSession() as session:
-        async with session.post(
-            f"{base}/v2/auth/token",
-            json={"client_id": TEST_CLIENT_ID, "client_secret": TEST_CLIENT_SECRET},
-        ) as response:
-            token = (await response.json())["access_token"]
-        headers = {"Authorization": f"Bearer {token}"}
-        urls = f"{base}/v2/issuers/{TEST_ORGANIZATION_ID}/transactions/uploads"
+def _ours_upload(kard: AsyncKard, path: Path, size: int) -> Upload:
+    async def upload() -> None:
+        result = await kard.transactions.upload_file(path, compress=False)
+        assert result.bytes == size
 
-        async def new_url(name: str) -> str:
-            body = {
-                "data": [{"type": "incomingTransactionsFile", "attributes": {"filename": name}}]
-            }
-            async with session.post(urls, json=body, headers=headers) as response:
-                document = await response.json()
-            return str(document["data"][0]["attributes"]["url"])
-
-        await new_url("warm-up.jsonl")
-        baseline = current_rss_mib()
-        with RssSampler() as rss:
-            started = time.perf_counter()
-            url = await new_url(path.name)
-            with open(path, "rb") as file:  # noqa: ASYNC230 - what a raw caller writes
-                async with session.put(
-                    aiohttp.client.URL(url, encoded=True),
-                    data=file,
-                    headers={"Content-Length": str(size)},
-                ) as response:
-                    await response.read()
-                    assert response.status == 200, response.status
-            elapsed = time.perf_counter() - started
-    return _upload_result(size, elapsed, baseline, rss.peak)
+    return upload
 
 
-def _upload_result(size: int, elapsed: float, baseline: float, peak: float) -> dict[str, Any]:
+async def _raw_upload(session: aiohttp.ClientSession, base: str, path: Path, size: int) -> Upload:
+    """What a caller writes by hand: a token, then per upload a URL and a PUT of the file."""
+    async with session.post(
+        f"{base}/v2/auth/token",
+        json={"client_id": TEST_CLIENT_ID, "client_secret": TEST_CLIENT_SECRET},
+    ) as response:
+        token = (await response.json())["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    urls = f"{base}/v2/issuers/{TEST_ORGANIZATION_ID}/transactions/uploads"
+
+    async def new_url(name: str) -> str:
+        body = {"data": [{"type": "incomingTransactionsFile", "attributes": {"filename": name}}]}
+        async with session.post(urls, json=body, headers=headers) as response:
+            document = await response.json()
+        return str(document["data"][0]["attributes"]["url"])
+
+    await new_url("warm-up.jsonl")  # token and connection
+
+    async def upload() -> None:
+        url = await new_url(path.name)
+        with open(path, "rb") as file:  # noqa: ASYNC230 - what a raw caller writes
+            async with session.put(
+                aiohttp.client.URL(url, encoded=True),
+                data=file,
+                headers={"Content-Length": str(size)},
+            ) as response:
+                await response.read()
+                assert response.status == 200, response.status
+
+    return upload
+
+
+async def _timed(upload: Upload, size: int) -> dict[str, Any]:
+    """One upload: its time, MB/s, and how far the resident set rose meanwhile."""
+    baseline = current_rss_mib()
+    with RssSampler() as rss:
+        started = time.perf_counter()
+        await upload()
+        elapsed = time.perf_counter() - started
     return {
         "bytes": size,
         "elapsed_s": round(elapsed, 4),
         "mb_per_s": size / MB / elapsed,
         "baseline_rss_mib": round(baseline, 1),
-        "peak_rss_during_mib": round(peak, 1),
-        "rss_growth_mib": round(peak - baseline, 1),
+        "peak_rss_during_mib": round(rss.peak, 1),
+        "rss_growth_mib": round(rss.peak - baseline, 1),
+    }
+
+
+async def upload(args: argparse.Namespace) -> dict[str, Any]:
+    """``--variant ours``, ``raw``, or ``paired``: both in this process, in turns
+    (``UPLOAD_TURNS`` uploads each, the order alternating, ``gc.collect()`` before each), so
+    that their ratio compares them on the same machine at the same time. One upload of 1 GB
+    per process, in separate processes, read 83% in one run and 148% in another."""
+    path = jsonl_file(args.megabytes)
+    size = path.stat().st_size
+    async with client(args.base_url) as kard, aiohttp.ClientSession() as session:
+        uploads: dict[str, Upload] = {}
+        if args.variant in ("ours", "paired"):
+            await kard.transactions.upload_urls([("warm-up.jsonl", "incoming")])  # token
+            uploads["ours"] = _ours_upload(kard, path, size)
+        if args.variant in ("raw", "paired"):
+            uploads["raw"] = await _raw_upload(session, args.base_url, path, size)
+        if args.variant != "paired":
+            (only,) = uploads.values()
+            return await _timed(only, size)
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in uploads}
+        for turn in range(UPLOAD_TURNS):
+            for name in in_turns(list(uploads), turn):
+                runs[name].append(await _timed(uploads[name], size))
+    paired = {name: _combined(done) for name, done in runs.items()}
+    return {
+        "bytes": size,
+        "paired": paired,
+        "ratio": paired["ours"]["mb_per_s"] / paired["raw"]["mb_per_s"],
+    }
+
+
+def _combined(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several uploads of one variant: MB/s over their total time, the largest RSS rise."""
+    elapsed = sum(run["elapsed_s"] for run in runs)
+    return {
+        "uploads": len(runs),
+        "elapsed_s": round(elapsed / len(runs), 4),
+        "mb_per_s": sum(run["bytes"] for run in runs) / MB / elapsed,
+        "rss_growth_mib": max(run["rss_growth_mib"] for run in runs),
     }
 
 
@@ -344,7 +383,7 @@ def sharded(args: argparse.Namespace) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.measure == "upload":
-        return asyncio.run(upload_raw(args) if args.variant == "raw" else upload(args))
+        return asyncio.run(upload(args))
     if args.measure == "gzip":
         return asyncio.run(gzip_on_the_fly(args))
     return sharded(args)
@@ -353,7 +392,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.files")
     parser.add_argument("--measure", choices=MEASURES, default="upload")
-    parser.add_argument("--variant", default="ours", help="upload: ours|raw; sharded: one|four")
+    parser.add_argument(
+        "--variant", default="ours", help="upload: ours|raw|paired; sharded: one|four"
+    )
     parser.add_argument("--base-url", default=os.environ.get("KARD_BASE_URL", ""))
     parser.add_argument("--cpu", type=int, default=None, help="pin this process to one CPU")
     parser.add_argument("--json", action="store_true", help="print one JSON result line")

@@ -444,6 +444,9 @@ def test_plan_interleaves_and_filters() -> None:
             ("official", ()),
             ("json", ()),
         }
+    (upload,) = groups[11]  # ours and raw aiohttp, in turns in one process
+    assert (upload.variant, upload.also) == ("ours", ("raw",))
+    assert upload.args[-2:] == ("--variant", "paired")
     only = orchestrator.plan(orchestrator.QUICK, ("get",), ["ours", "raw"])
     assert [[c.variant for c in g] for g in only] == [["ours", "raw"], ["ours", "raw"]]
     # Asking for the baseline alone still runs the process that measures it.
@@ -531,6 +534,7 @@ def test_benchmark_query_matches_worker_arguments() -> None:
     [
         ("upload", "ours", ["--megabytes", "1"]),
         ("upload", "raw", ["--megabytes", "1"]),
+        ("upload", "paired", ["--megabytes", "1"]),
         ("gzip", "ours", ["--events", "2000"]),
         ("sharded", "one", ["--events", "300", "--users", "7"]),
     ],
@@ -544,7 +548,14 @@ def test_files_measures_run(
         ["--base-url", kard_server.base_url, "--measure", measure, "--variant", variant, *extra]
     )
     result = files.run(args)
-    if measure == "upload":
+    if variant == "paired":
+        # Both in this process, in turns: the same number of uploads each.
+        ours_run, raw_run = result["paired"]["ours"], result["paired"]["raw"]
+        assert ours_run["uploads"] == raw_run["uploads"] == files.UPLOAD_TURNS
+        assert result["ratio"] == pytest.approx(ours_run["mb_per_s"] / raw_run["mb_per_s"])
+        stored = kard_server.emulator.received_files[-2 * files.UPLOAD_TURNS :]
+        assert [f.size for f in stored] == [result["bytes"]] * 2 * files.UPLOAD_TURNS
+    elif measure == "upload":
         assert result["bytes"] >= 1_000_000
         assert result["mb_per_s"] > 0
         (stored,) = kard_server.emulator.received_files[-1:]
@@ -594,3 +605,18 @@ def test_files_sections_render() -> None:
     assert upload.targets[0].value == "150%"
     assert "1,000 MB" in upload.title
     assert sharded.rows[0][0] == "one process"
+
+    # Measured in one process, in turns: judged on the ratio within each (median, range).
+    each = {"bytes": 10**9, "elapsed_s": 1.0, "rss_growth_mib": 3.0, "uploads": 3}
+    outcomes = {
+        ("upload", "ours"): Outcome(
+            "upload", "ours", [{**each, "mb_per_s": r} for r in (800.0, 950.0, 1200.0)]
+        ),
+        ("upload", "raw"): Outcome(
+            "upload", "raw", [{**each, "mb_per_s": r} for r in (1000.0, 1000.0, 1000.0)]
+        ),
+    }
+    (upload,) = files_sections(outcomes)
+    assert upload.targets[0].value == "95.0% (reps 80.0% to 120.0%)"
+    assert upload.targets[0].verdict() == "MET"
+    assert any("in turns" in note for note in upload.notes)
