@@ -24,7 +24,6 @@ import asyncio
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from kard_async.testing import TEST_CLIENT_ID, TEST_CLIENT_SECRET, TEST_ORGANIZATION_ID
@@ -123,17 +122,7 @@ async def _get_async(args: WorkerArgs, client: Any) -> dict[str, Any]:
         fetchers = {"official": fetch, "ours": mine}
         turns = _turns(args)
         for name in turns:
-            block = _block_size(turns, name, args.concurrency)
-            turns.record(
-                name,
-                await async_load(
-                    fetchers[name],
-                    concurrency=args.concurrency,
-                    duration=block.duration,
-                    min_requests=block.requests,
-                    max_time=args.max_time,
-                ),
-            )
+            turns.record(name, await async_load(fetchers[name], **_block(turns, name, args)))
     return {"concurrency": args.concurrency, **_with_ours(turns)}
 
 
@@ -162,29 +151,13 @@ def _get_sync(args: WorkerArgs, client: Any) -> dict[str, Any]:
         check_page(len(mine().data), "ours sync")  # type: ignore[attr-defined]
         turns = _turns(args)
         for name in turns:
-            block = _block_size(turns, name, args.concurrency)
-            turns.record(
-                name,
-                thread_load(
-                    fetchers[name],
-                    concurrency=args.concurrency,
-                    duration=block.duration,
-                    min_requests=block.requests,
-                    max_time=args.max_time,
-                ),
-            )
+            turns.record(name, thread_load(fetchers[name], **_block(turns, name, args)))
     return {"concurrency": args.concurrency, **_with_ours(turns)}
 
 
 # --- GET: ours in turns with the SDK, in its process ---
 
 MIN_TURNS = 2  # each variant first once
-
-
-@dataclass(frozen=True)
-class _BlockSize:
-    requests: int
-    duration: float
 
 
 def _turns(args: WorkerArgs) -> Turns:
@@ -201,13 +174,19 @@ def _turns(args: WorkerArgs) -> Turns:
     )
 
 
-def _block_size(turns: Turns, name: str, concurrency: int) -> _BlockSize:
-    """A block of the SDK: one request per caller in flight (at least 2). A block of ours: as
-    long as the SDK's last one (at most a second), for at least twice as many requests."""
-    if name == "official":
-        return _BlockSize(max(concurrency, 2), 0.0)
-    last = turns.last.get("official")
-    return _BlockSize(2 * max(concurrency, 2), min(last.elapsed, 1.0) if last else 0.0)
+def _block(turns: Turns, name: str, args: WorkerArgs) -> dict[str, Any]:
+    """The load of ``name``'s next block. The SDK: one request per caller in flight (at least
+    2). Ours: as long as the SDK's last block (at most a second), at least twice as many."""
+    requests, duration = max(args.concurrency, 2), 0.0
+    if name == "ours":
+        last = turns.last.get("official")
+        requests, duration = 2 * requests, (min(last.elapsed, 1.0) if last else 0.0)
+    return {
+        "concurrency": args.concurrency,
+        "duration": duration,
+        "min_requests": requests,
+        "max_time": args.max_time,
+    }
 
 
 def _with_ours(turns: Turns) -> dict[str, Any]:
