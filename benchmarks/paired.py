@@ -18,6 +18,7 @@ fields as the single-variant workers) and ``ratio``: ours' time per page over th
 from __future__ import annotations
 
 import asyncio
+import math
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -27,7 +28,16 @@ import aiohttp
 
 from . import _transaction_data as transaction_data
 from . import decode, minimal, ours, transactions
-from ._common import LoadResult, Turns, WorkerArgs, check_page, in_turns, median, worker_main
+from ._common import (
+    LoadResult,
+    Turns,
+    WorkerArgs,
+    async_load,
+    check_page,
+    in_turns,
+    median,
+    worker_main,
+)
 
 MEASURES = ("decode", "tx-decode", "get")
 DECODES_PER_BLOCK = 10
@@ -88,20 +98,9 @@ def decode_paired(args: WorkerArgs) -> dict[str, Any]:
 async def _block(
     fetch: Callable[[], Awaitable[Any]], concurrency: int, requests: int
 ) -> LoadResult:
-    """``requests`` calls of ``fetch``, ``concurrency`` at a time."""
-    latencies: list[float] = []
-    each, extra = divmod(requests, concurrency)
-
-    async def worker(calls: int) -> None:
-        for _ in range(calls):
-            t0 = time.perf_counter()
-            await fetch()
-            latencies.append(time.perf_counter() - t0)
-
-    started, cpu_started = time.perf_counter(), time.process_time()
-    await asyncio.gather(*(worker(each + (i < extra)) for i in range(concurrency)))
-    return LoadResult(
-        len(latencies), time.perf_counter() - started, time.process_time() - cpu_started, latencies
+    """Exactly ``requests`` calls of ``fetch``, ``concurrency`` at a time, however long."""
+    return await async_load(
+        fetch, concurrency=concurrency, duration=0.0, min_requests=requests, max_time=math.inf
     )
 
 

@@ -14,7 +14,7 @@ from kard_async import (
     InternalServerError,
     PermissionDeniedError,
 )
-from kard_async._pool import READ_BUFSIZE
+from kard_async._pool import READ_BUFSIZE, Pool
 from kard_async.testing import (
     TEST_CLIENT_ID,
     TEST_CLIENT_SECRET,
@@ -160,15 +160,20 @@ async def test_user_session_is_used_and_not_closed(
     assert session.closed
 
 
+async def _pool_in_use(kard: AsyncKard) -> Pool:
+    """The client's connections, opened by a first call."""
+    await kard.users.rewards.offers(USER, page_size=1)
+    pool = kard._transport._pool
+    assert pool is not None
+    return pool
+
+
 async def test_own_connections_buffer_a_whole_page_a_callers_keep_their_setting(
     make_kard: Callable[..., AsyncKard],
 ) -> None:
     # aiohttp pauses a socket once twice its read buffer waits unread: at 64 KiB (older
     # aiohttp's default) a list page of a few hundred KB paused it on every request.
-    kard = make_kard()
-    await kard.users.rewards.offers(USER, page_size=1)
-    pool = kard._transport._pool
-    assert pool is not None
+    pool = await _pool_in_use(make_kard())
     assert [s._read_bufsize for s in pool.sessions] == [READ_BUFSIZE, READ_BUFSIZE]
     assert READ_BUFSIZE >= 256 * 1024
     async with aiohttp.ClientSession(read_bufsize=2**16) as session:
@@ -182,9 +187,7 @@ async def test_aclose_is_idempotent_and_calls_after_close_fail_clearly(
     make_kard: Callable[..., AsyncKard],
 ) -> None:
     kard = make_kard()
-    await kard.users.rewards.offers(USER, page_size=1)
-    pool = kard._transport._pool
-    assert pool is not None
+    pool = await _pool_in_use(kard)
     await kard.aclose()
     await kard.aclose()
     assert all(session.closed for session in pool.sessions)
